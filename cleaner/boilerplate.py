@@ -1,0 +1,165 @@
+"""Decide which blocks are boilerplate: rule matches first, then the context around them.
+
+Patterns alone are not enough. A comment policy or a cookie notice is several sentences of
+ordinary prose behind one tell-tale line, and a teaser heading is followed by another
+article's headline and lead. So the engine works in passes, each recorded in the rule id:
+
+1. *match*: a block matched by a strong rule at an allowed position is removed.
+2. *carry*: a rule with ``carry = N`` takes the N short blocks after it (``<id>.carried``).
+3. *tail*: a rule with ``anchors_tail`` in the article's tail takes every block up to the
+   last block of the same category (``<id>.tail``): the prose between a comment policy's
+   heading and its "Report this comment" is the policy.
+4. *context*: weak rules, and rules that need a neighbour, fire next to removed blocks,
+   repeatedly, so a run grows from its strong core.
+5. *sandwich*: one or two short blocks between two removed blocks of the same category go
+   with them (``<category>.sandwiched``).
+
+Each pass only adds; nothing here removes a block that no strong match anchors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from cleaner.model import Block, Category, Removal
+from cleaner.rules import Rule, RuleSet
+
+Verdict = tuple[Category, str, str]
+
+#: The longest gap block the sandwich pass takes, and how many of them.
+SANDWICH_MAX_CHARS = 400
+SANDWICH_MAX_BLOCKS = 2
+
+
+def _quote(text: str, limit: int = 60) -> str:
+    text = " ".join(text.split())
+    return repr(text if len(text) <= limit else text[: limit - 1] + "…")
+
+
+def _position_ok(rule: Rule, index: int, count: int) -> bool:
+    if rule.where == "head":
+        return index < rule.within
+    if rule.where == "tail":
+        return index >= count - rule.within
+    return True
+
+
+def _span_removal(block: Block, rule: Rule, start: int, end: int, text: str) -> Removal:
+    # Take the spaces on one side with the span, so "Text. Read more" leaves "Text.".
+    lo, hi = block.start + start, block.start + end
+    while hi < block.end and text[hi] in " \t":
+        hi += 1
+    if hi == block.end or lo == block.start:
+        while lo > block.start and text[lo - 1] in " \t":
+            lo -= 1
+    return Removal(
+        lo, hi, text[lo:hi], rule.category, rule.rule_id,
+        f"matched {_quote(text[block.start + start : block.start + end])}", block.index,
+    )  # fmt: skip
+
+
+def find_boilerplate(
+    blocks: Sequence[Block], rules: RuleSet, text: str | None = None
+) -> tuple[dict[int, Verdict], list[Removal]]:
+    """Block verdicts (index -> category, rule id, evidence) and span removals inside blocks.
+
+    ``text`` is the normalised text the blocks come from; it is needed only for span rules.
+    """
+    count = len(blocks)
+    decided: dict[int, Verdict] = {}
+    spans: list[Removal] = []
+    # Every rule that accepts a block, by block, in rule-file order.
+    hits: list[list[Rule]] = [[] for _ in blocks]
+    strong_rule: dict[int, Rule] = {}
+
+    for block in blocks:
+        for rule in rules.rules:
+            if not _position_ok(rule, block.index, count):
+                continue
+            found = rule.find(block.text)
+            if found is None:
+                continue
+            if rule.scope == "span":
+                if text is not None and rule.strong and not rule.requires_neighbour:
+                    spans.append(_span_removal(block, rule, *found.span(), text))
+                continue
+            hits[block.index].append(rule)
+            if rule.strong and not rule.requires_neighbour and block.index not in decided:
+                decided[block.index] = (
+                    rule.category, rule.rule_id, f"matched {_quote(found.group())}"
+                )
+                strong_rule[block.index] = rule
+
+    # Carry: a teaser heading takes the other article's headline and lead.
+    for index, rule in sorted(strong_rule.items()):
+        taken = 0
+        nxt = index + 1
+        while taken < rule.carry and nxt < count:
+            block = blocks[nxt]
+            if nxt in decided or len(block.text) > rule.carry_max_chars:
+                break
+            decided[nxt] = (
+                rule.category, f"{rule.rule_id}.carried",
+                f"follows {_quote(blocks[index].text)} ({rule.rule_id})",
+            )  # fmt: skip
+            taken += 1
+            nxt += 1
+
+    # Tail anchors: from the anchor to the last block of its category, when both are in the
+    # article's tail and a second block confirms the category.
+    for index, rule in sorted(strong_rule.items()):
+        if not rule.anchors_tail or index < count - rule.within:
+            continue
+        last = max(
+            (j for j in range(index + 1, count) if any(r.category is rule.category for r in hits[j])),
+            default=None,
+        )
+        if last is None:
+            continue
+        for j in range(index + 1, last):
+            if j not in decided:
+                decided[j] = (
+                    rule.category, f"{rule.rule_id}.tail",
+                    f"between {_quote(blocks[index].text, 40)} and {_quote(blocks[last].text, 40)}",
+                )  # fmt: skip
+
+    # Context: weak evidence and neighbour-bound rules next to removed blocks, to a fixpoint.
+    changed = True
+    while changed:
+        changed = False
+        for block in blocks:
+            i = block.index
+            if i in decided:
+                continue
+            around = [decided[j][0] for j in (i - 1, i + 1) if j in decided]
+            if not around:
+                continue
+            for rule in hits[i]:
+                if rule.requires_neighbour:
+                    fits = any(c in rule.requires_neighbour for c in around)
+                else:
+                    fits = not rule.strong and rule.category in around
+                if fits:
+                    decided[i] = (
+                        rule.category, rule.rule_id,
+                        f"matched next to a removed {'/'.join(sorted(set(around)))} block",
+                    )  # fmt: skip
+                    changed = True
+                    break
+
+    # Sandwich: short blocks between two removed blocks of one category.
+    ordered = sorted(decided)
+    for a, b in zip(ordered, ordered[1:], strict=False):
+        gap = range(a + 1, b)
+        if not 0 < len(gap) <= SANDWICH_MAX_BLOCKS or decided[a][0] is not decided[b][0]:
+            continue
+        if any(len(blocks[j].text) > SANDWICH_MAX_CHARS for j in gap):
+            continue
+        category = decided[a][0]
+        for j in gap:
+            decided[j] = (
+                category, f"{category.value}.sandwiched",
+                f"between two {category.value} blocks ({decided[a][1]}, {decided[b][1]})",
+            )  # fmt: skip
+
+    return decided, spans

@@ -1,0 +1,113 @@
+"""Split text into blocks that tile it, and turn removed blocks back into exact spans."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+
+from cleaner.model import Block, Category, Removal
+
+# A line is a block: scraped text puts one paragraph per line, or separates paragraphs by
+# blank lines and puts captions, bylines and stamps on lines of their own inside them.
+_LINE = re.compile(r"[^\n]*\S[^\n]*")
+_TERMINAL = re.compile(r"[.!?:;\"'”’»)\]]\s*$")
+
+
+def _looks_hard_wrapped(lines: Sequence[str]) -> bool:
+    """A paragraph typed with line breaks at a fixed width (e-mail or Gutenberg style)."""
+    body = lines[:-1]
+    if not body:
+        return False
+    lengths = [len(line) for line in body]
+    if min(lengths) < 40 or max(lengths) > 100 or max(lengths) - min(lengths) > 30:
+        return False
+    open_ended = sum(1 for line in body if not _TERMINAL.search(line))
+    return open_ended * 3 >= len(body) * 2
+
+
+def segment_blocks(text: str) -> list[Block]:
+    """Blocks are non-blank lines, except that a hard-wrapped paragraph is one block.
+
+    Leading and trailing whitespace of a line belongs to the separators, so a block's text
+    never starts or ends with whitespace.
+    """
+    spans: list[tuple[int, int]] = []
+    paragraph: list[tuple[int, int]] = []
+
+    def flush() -> None:
+        if len(paragraph) > 1 and _looks_hard_wrapped(
+            [text[s:e] for s, e in paragraph]
+        ):
+            spans.append((paragraph[0][0], paragraph[-1][1]))
+        else:
+            spans.extend(paragraph)
+        paragraph.clear()
+
+    prev_end = 0
+    for match in _LINE.finditer(text):
+        line_start, line_end = match.span()
+        raw = match.group()
+        start = line_start + (len(raw) - len(raw.lstrip()))
+        end = line_end - (len(raw) - len(raw.rstrip()))
+        if paragraph and text.count("\n", prev_end, line_start) > 1:
+            flush()
+        paragraph.append((start, end))
+        prev_end = line_end
+    flush()
+
+    blocks = []
+    for i, (start, end) in enumerate(spans):
+        sep_end = spans[i + 1][0] if i + 1 < len(spans) else len(text)
+        blocks.append(Block(i, start, end, sep_end, text[start:end]))
+    return blocks
+
+
+def _newlines(text: str, start: int, end: int) -> int:
+    return text.count("\n", start, end)
+
+
+def removals_for_blocks(
+    text: str,
+    blocks: Sequence[Block],
+    decided: Mapping[int, tuple[Category, str, str]],
+) -> list[Removal]:
+    """Turn block verdicts into removal spans that cut whole blocks and one separator each.
+
+    ``decided`` maps a block index to ``(category, rule_id, evidence)``. A run of removed
+    blocks keeps the wider of the two separators around it, so removing a paragraph between
+    two paragraphs never glues them into one line, and removing the last blocks keeps the
+    text's final line ending.
+    """
+    removals: list[Removal] = []
+    indices = sorted(decided)
+    run_start = 0
+    while run_start < len(indices):
+        run_end = run_start
+        while run_end + 1 < len(indices) and indices[run_end + 1] == indices[run_end] + 1:
+            run_end += 1
+        first, last = indices[run_start], indices[run_end]
+        prev = blocks[first - 1] if first > 0 else None
+        nxt = blocks[last + 1] if last + 1 < len(blocks) else None
+        # Either each block takes the separator after it (the one before the run stays), or
+        # each takes the separator before it (the one after the run stays).
+        take_before = nxt is None or (
+            prev is not None
+            and _newlines(text, blocks[last].end, blocks[last].sep_end)
+            > _newlines(text, prev.end, prev.sep_end)
+        )
+        if prev is None and nxt is None:
+            take_before = False
+        for i in range(first, last + 1):
+            block = blocks[i]
+            category, rule_id, evidence = decided[i]
+            if take_before and prev is not None:
+                start, end = blocks[i - 1].end, block.end
+            elif nxt is None and prev is None and i == last:
+                start, end = block.start, block.end
+            else:
+                start, end = block.start, block.sep_end
+            removals.append(
+                Removal(start, end, text[start:end], category, rule_id, evidence, block=i)
+            )
+        run_start = run_end + 1
+    return removals
