@@ -61,10 +61,20 @@ def _span_removal(block: Block, rule: Rule, start: int, end: int, text: str) -> 
 def find_boilerplate(
     blocks: Sequence[Block], rules: RuleSet, text: str | None = None
 ) -> tuple[dict[int, Verdict], list[Removal]]:
-    """Block verdicts (index -> category, rule id, evidence) and span removals inside blocks.
+    """Block verdicts (block index -> category, rule id, evidence) and span removals.
 
-    ``text`` is the normalised text the blocks come from; it is needed only for span rules.
+    ``blocks`` are the blocks still kept, in order: head, tail and neighbours are judged
+    among them, so that cleaning a cleaned text finds nothing more. ``text`` is the
+    normalised text the blocks come from; it is needed only for span rules.
     """
+    decided, spans = _decide(blocks, rules, text)
+    return {blocks[p].index: verdict for p, verdict in decided.items()}, spans
+
+
+def _decide(
+    blocks: Sequence[Block], rules: RuleSet, text: str | None
+) -> tuple[dict[int, Verdict], list[Removal]]:
+    """As :func:`find_boilerplate`, with verdicts keyed by position in ``blocks``."""
     count = len(blocks)
     decided: dict[int, Verdict] = {}
     spans: list[Removal] = []
@@ -72,9 +82,9 @@ def find_boilerplate(
     hits: list[list[Rule]] = [[] for _ in blocks]
     strong_rule: dict[int, Rule] = {}
 
-    for block in blocks:
+    for position, block in enumerate(blocks):
         for rule in rules.rules:
-            if not _position_ok(rule, block.index, count):
+            if not _position_ok(rule, position, count):
                 continue
             found = rule.find(block.text)
             if found is None:
@@ -83,12 +93,12 @@ def find_boilerplate(
                 if text is not None and rule.strong and not rule.requires_neighbour:
                     spans.append(_span_removal(block, rule, *found.span(), text))
                 continue
-            hits[block.index].append(rule)
-            if rule.strong and not rule.requires_neighbour and block.index not in decided:
-                decided[block.index] = (
+            hits[position].append(rule)
+            if rule.strong and not rule.requires_neighbour and position not in decided:
+                decided[position] = (
                     rule.category, rule.rule_id, f"matched {_quote(found.group())}"
                 )
-                strong_rule[block.index] = rule
+                strong_rule[position] = rule
 
     # Carry: a teaser heading takes the other article's headline and lead.
     for index, rule in sorted(strong_rule.items()):
@@ -127,8 +137,7 @@ def find_boilerplate(
     changed = True
     while changed:
         changed = False
-        for block in blocks:
-            i = block.index
+        for i in range(count):
             if i in decided:
                 continue
             around = [decided[j][0] for j in (i - 1, i + 1) if j in decided]

@@ -24,8 +24,12 @@ class CleanerConfig:
     shingle_size: int = 5
     #: Exact Jaccard similarity of shingle sets at or above which a later paragraph is a copy.
     duplicate_threshold: float = 0.7
-    #: Paragraphs shorter than this (in characters) are only compared for exact equality.
-    duplicate_min_chars: int = 40
+    #: Paragraphs shorter than this (in characters) are only compared for exact equality:
+    #: short lines (list items, table cells, sub-headings) legitimately recur.
+    duplicate_min_chars: int = 100
+    #: A repeated block shorter than this goes only when the copies are adjacent or frame
+    #: photo metadata (a caption shown twice); elsewhere short repeats are structure.
+    exact_min_chars: int = 50
     #: MinHash permutations for in-document candidates.
     num_perm: int = 64
     #: The guard: when removals would take more than this share of an article's characters,

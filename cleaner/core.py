@@ -9,10 +9,16 @@ from cleaner.boilerplate import find_boilerplate
 from cleaner.config import DEFAULT_CONFIG, CleanerConfig
 from cleaner.decode import decode_bytes
 from cleaner.duplicates import find_duplicate_blocks
-from cleaner.model import Category, Note, Removal, Result, apply_removals
+from cleaner.model import Block, Category, Note, Removal, Result, apply_removals
 from cleaner.repair import repair_text
 from cleaner.rules import RuleSet, load_rules
 from cleaner.segment import removals_for_blocks, segment_blocks
+
+
+Verdict = tuple[Category, str, str]
+
+#: Decision passes at most; each pass only removes, so this bounds a chain of reveals.
+_MAX_PASSES = 4
 
 
 class Cleaner:
@@ -36,17 +42,11 @@ class Cleaner:
             normalised, repairs = text, []
         blocks = segment_blocks(normalised)
 
-        decided: dict[int, tuple[Category, str, str]] = {}
-        spans: list[Removal] = []
-        if self.config.boilerplate:
-            decided, spans = find_boilerplate(blocks, self.rules, normalised)
-        if self.config.dedup_in_document:
-            for index, verdict in find_duplicate_blocks(blocks, self.config, decided).items():
-                decided.setdefault(index, verdict)
+        decided, spans = self._decide(blocks, normalised)
 
         notes: list[Note] = []
         removals = removals_for_blocks(normalised, blocks, decided)
-        removals.extend(r for r in spans if r.block not in decided)
+        removals.extend(spans)
         removed = sum(r.end - r.start for r in removals)
         content = sum(b.end - b.start for b in blocks)
         if (
@@ -73,6 +73,32 @@ class Cleaner:
             notes=tuple(notes),
             encoding=encoding,
         )
+
+    def _decide(
+        self, blocks: list[Block], normalised: str
+    ) -> tuple[dict[int, Verdict], list[Removal]]:
+        """Block verdicts and span removals, repeated on the kept blocks until none is new.
+
+        Positions (head, tail, neighbours) are judged among the blocks that remain, so a
+        second pass sees what cleaning the cleaned text would see: the fixpoint makes
+        cleaning idempotent.
+        """
+        decided: dict[int, Verdict] = {}
+        spans: dict[tuple[int, int], Removal] = {}
+        for _ in range(_MAX_PASSES):
+            kept = [b for b in blocks if b.index not in decided]
+            new: dict[int, Verdict] = {}
+            if self.config.boilerplate:
+                new, found = find_boilerplate(kept, self.rules, normalised)
+                for removal in found:
+                    spans.setdefault((removal.start, removal.end), removal)
+            if self.config.dedup_in_document:
+                for index, verdict in find_duplicate_blocks(kept, self.config, new).items():
+                    new.setdefault(index, verdict)
+            if not new:
+                break
+            decided.update(new)
+        return decided, [r for r in spans.values() if r.block not in decided]
 
     def clean_many(self, documents: Iterable[str | bytes]) -> Iterator[Result]:
         """Clean a stream of documents lazily, one at a time."""

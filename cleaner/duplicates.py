@@ -50,28 +50,32 @@ def _near_duplicates(
 def find_duplicate_blocks(
     blocks: Sequence[Block], config: CleanerConfig, decided: Mapping[int, Verdict]
 ) -> dict[int, Verdict]:
-    """Verdicts for blocks that repeat an earlier kept block (and for captions shown twice)."""
-    kept = [b for b in blocks if b.index not in decided]
-    folded = [shingle_text(b.text) for b in kept]
+    """Verdicts for blocks that repeat an earlier kept block (and for captions shown twice).
+
+    ``blocks`` are the blocks still kept, in order; ``decided`` holds this pass's boilerplate
+    verdicts by block index, which are not compared but give the photo context.
+    """
+    # Positions in ``blocks`` (adjacency is judged among kept blocks) and their verdicts.
+    context = {p: decided[b.index] for p, b in enumerate(blocks) if b.index in decided}
+    kept = [p for p in range(len(blocks)) if p not in context]
+    folded = {p: shingle_text(blocks[p].text) for p in kept}
     copy_of: dict[int, tuple[int, float]] = {}
 
     first_seen: dict[str, int] = {}
-    for block, text in zip(kept, folded, strict=True):
-        if text in first_seen:
-            copy_of[block.index] = (first_seen[text], 1.0)
+    for p in kept:
+        first = first_seen.get(folded[p])
+        if first is None:
+            first_seen[folded[p]] = p
+        elif len(folded[p]) >= config.exact_min_chars or _frames_photo(first, p, context):
+            copy_of[p] = (first, 1.0)
         else:
-            first_seen[text] = block.index
+            first_seen[folded[p]] = p  # the next repeat is compared with this copy
 
-    long = [
-        (block, text)
-        for block, text in zip(kept, folded, strict=True)
-        if len(text) >= config.duplicate_min_chars and block.index not in copy_of
-    ]
+    long = [p for p in kept if len(folded[p]) >= config.duplicate_min_chars and p not in copy_of]
     if len(long) > 1:
-        for i, j, similarity in _near_duplicates([t for _, t in long], config):
-            later = long[j][0].index
-            if later not in copy_of:
-                copy_of[later] = (long[i][0].index, similarity)
+        for i, j, similarity in _near_duplicates([folded[p] for p in long], config):
+            if long[j] not in copy_of:
+                copy_of[long[j]] = (long[i], similarity)
 
     verdicts: dict[int, Verdict] = {}
     for later, (first, similarity) in sorted(copy_of.items()):
@@ -79,20 +83,24 @@ def find_duplicate_blocks(
         while first in copy_of:
             first = copy_of[first][0]
         kind = "exact" if similarity == 1.0 else "near"
-        verdicts[later] = (
+        verdicts[blocks[later].index] = (
             Category.DUPLICATE_IN_DOCUMENT,
             f"duplicate_in_document.{kind}",
-            f"{kind} copy of block {first} (jaccard {similarity:.2f})",
+            f"{kind} copy of block {blocks[first].index} (jaccard {similarity:.2f})",
         )
-        # A caption shown twice: next to itself or on both sides of a photo credit, amid
-        # the photo's metadata. Then the first copy is a caption too.
-        if later - first <= 2:
-            around = [first - 1, later + 1] + list(range(first + 1, later))
-            context = [decided[k][0] for k in around if k in decided]
-            if any(c in _PHOTO_CONTEXT for c in context):
-                verdicts[first] = (
-                    Category.CAPTION,
-                    "caption.repeated",
-                    f"shown again as block {later}, next to photo metadata",
-                )
+        if _frames_photo(first, later, context):
+            verdicts[blocks[first].index] = (
+                Category.CAPTION,
+                "caption.repeated",
+                f"shown again as block {blocks[later].index}, next to photo metadata",
+            )
     return verdicts
+
+
+def _frames_photo(first: int, later: int, context: Mapping[int, Verdict]) -> bool:
+    """A caption shown twice: next to itself or on both sides of a photo credit, amid the
+    photo's metadata (credits, bylines, stamps). Then the first copy is a caption too."""
+    if later - first > 2:
+        return False
+    around = [first - 1, later + 1, *range(first + 1, later)]
+    return any(context[k][0] in _PHOTO_CONTEXT for k in around if k in context)
