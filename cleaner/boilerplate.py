@@ -19,7 +19,10 @@ Each pass only adds; nothing here removes a block that no strong match anchors.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
+
+import regex
 
 from cleaner.model import Block, Category, Removal
 from cleaner.rules import Rule, RuleSet
@@ -44,6 +47,10 @@ def _position_ok(rule: Rule, index: int, count: int) -> bool:
     return True
 
 
+def _has_category(rules: Sequence[Rule], category: Category) -> bool:
+    return any(rule.category is category for rule in rules)
+
+
 def _span_removal(block: Block, rule: Rule, start: int, end: int, text: str) -> Removal:
     # Take the spaces on one side with the span, so "Text. Read more" leaves "Text.".
     lo, hi = block.start + start, block.start + end
@@ -58,21 +65,35 @@ def _span_removal(block: Block, rule: Rule, start: int, end: int, text: str) -> 
     )  # fmt: skip
 
 
+MatchCache = dict[int, list[tuple[Rule, regex.Match[str]]]]
+
+
 def find_boilerplate(
-    blocks: Sequence[Block], rules: RuleSet, text: str | None = None
+    blocks: Sequence[Block],
+    rules: RuleSet,
+    text: str | None = None,
+    cache: MatchCache | None = None,
 ) -> tuple[dict[int, Verdict], list[Removal]]:
     """Block verdicts (block index -> category, rule id, evidence) and span removals.
 
     ``blocks`` are the blocks still kept, in order: head, tail and neighbours are judged
     among them, so that cleaning a cleaned text finds nothing more. ``text`` is the
-    normalised text the blocks come from; it is needed only for span rules.
+    normalised text the blocks come from; it is needed only for span rules. ``cache`` keeps
+    each block's rule matches (which do not depend on position) between calls.
     """
-    decided, spans = _decide(blocks, rules, text)
+    if cache is None:
+        cache = {}
+    for block in blocks:
+        if block.index not in cache:
+            cache[block.index] = rules.matches(block.text)
+    decided, spans = _decide(blocks, [cache[b.index] for b in blocks], text)
     return {blocks[p].index: verdict for p, verdict in decided.items()}, spans
 
 
 def _decide(
-    blocks: Sequence[Block], rules: RuleSet, text: str | None
+    blocks: Sequence[Block],
+    matches: Sequence[list[tuple[Rule, regex.Match[str]]]],
+    text: str | None,
 ) -> tuple[dict[int, Verdict], list[Removal]]:
     """As :func:`find_boilerplate`, with verdicts keyed by position in ``blocks``."""
     count = len(blocks)
@@ -83,15 +104,12 @@ def _decide(
     strong_rule: dict[int, Rule] = {}
 
     for position, block in enumerate(blocks):
-        for rule in rules.rules:
+        for rule, found in matches[position]:
             if not _position_ok(rule, position, count):
-                continue
-            found = rule.find(block.text)
-            if found is None:
                 continue
             if rule.scope == "span":
                 if text is not None and rule.strong and not rule.requires_neighbour:
-                    spans.append(_span_removal(block, rule, *found.span(), text))
+                    spans.append(_span_removal(block, rule, found.start(), found.end(), text))
                 continue
             hits[position].append(rule)
             if rule.strong and not rule.requires_neighbour and position not in decided:
@@ -120,10 +138,8 @@ def _decide(
     for index, rule in sorted(strong_rule.items()):
         if not rule.anchors_tail or index < count - rule.within:
             continue
-        last = max(
-            (j for j in range(index + 1, count) if any(r.category is rule.category for r in hits[j])),
-            default=None,
-        )
+        same = (j for j in range(index + 1, count) if _has_category(hits[j], rule.category))
+        last = max(same, default=None)
         if last is None:
             continue
         for j in range(index + 1, last):
@@ -158,7 +174,7 @@ def _decide(
 
     # Sandwich: short blocks between two removed blocks of one category.
     ordered = sorted(decided)
-    for a, b in zip(ordered, ordered[1:], strict=False):
+    for a, b in itertools.pairwise(ordered):
         gap = range(a + 1, b)
         if not 0 < len(gap) <= SANDWICH_MAX_BLOCKS or decided[a][0] is not decided[b][0]:
             continue

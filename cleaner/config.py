@@ -30,8 +30,8 @@ class CleanerConfig:
     #: A repeated block shorter than this goes only when the copies are adjacent or frame
     #: photo metadata (a caption shown twice); elsewhere short repeats are structure.
     exact_min_chars: int = 50
-    #: MinHash permutations for in-document candidates.
-    num_perm: int = 64
+    #: MinHash permutations for in-document candidates (verified exactly, so few suffice).
+    num_perm: int = 32
     #: The guard: when removals would take more than this share of an article's characters,
     #: nothing is removed and a note says why (a rule that eats an article is a wrong rule).
     max_removed_share: float = 0.6

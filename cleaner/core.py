@@ -5,15 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from cleaner.boilerplate import find_boilerplate
+from cleaner.boilerplate import MatchCache, find_boilerplate
 from cleaner.config import DEFAULT_CONFIG, CleanerConfig
 from cleaner.decode import decode_bytes
-from cleaner.duplicates import find_duplicate_blocks
+from cleaner.duplicates import ShingleCache, find_duplicate_blocks
 from cleaner.model import Block, Category, Note, Removal, Result, apply_removals
 from cleaner.repair import repair_text
 from cleaner.rules import RuleSet, load_rules
 from cleaner.segment import removals_for_blocks, segment_blocks
-
 
 Verdict = tuple[Category, str, str]
 
@@ -85,15 +84,18 @@ class Cleaner:
         """
         decided: dict[int, Verdict] = {}
         spans: dict[tuple[int, int], Removal] = {}
+        matches: MatchCache = {}
+        shingles = ShingleCache(self.config)
         for _ in range(_MAX_PASSES):
             kept = [b for b in blocks if b.index not in decided]
             new: dict[int, Verdict] = {}
             if self.config.boilerplate:
-                new, found = find_boilerplate(kept, self.rules, normalised)
+                new, found = find_boilerplate(kept, self.rules, normalised, matches)
                 for removal in found:
                     spans.setdefault((removal.start, removal.end), removal)
             if self.config.dedup_in_document:
-                for index, verdict in find_duplicate_blocks(kept, self.config, new).items():
+                copies = find_duplicate_blocks(kept, self.config, new, shingles)
+                for index, verdict in copies.items():
                     new.setdefault(index, verdict)
             if not new:
                 break

@@ -21,9 +21,10 @@ Verdict = tuple[Category, str, str]
 #: Categories whose blocks mark the metadata around a photo: a short passage repeated next
 #: to them is the photo's alt text and caption, so every copy of it goes.
 _PHOTO_CONTEXT = frozenset({Category.CAPTION, Category.BYLINE, Category.TIMESTAMP})
-#: Estimated similarity below which a pair is not even verified (the estimate's error with
-#: 64 permutations is about 0.06, so this keeps pairs whose true Jaccard may reach 0.7).
-_ESTIMATE_SLACK = 0.2
+#: Estimated similarity below which a pair is not even verified. The estimate (32
+#: permutations over a half sample of shingles) errs by about 0.1 on a paragraph, so this
+#: keeps pairs whose true Jaccard may reach the threshold; tests/test_minhash.py measures it.
+_ESTIMATE_SLACK = 0.25
 
 
 @lru_cache(maxsize=8)
@@ -31,34 +32,71 @@ def _signer(num_perm: int) -> Signer:
     return Signer(num_perm=num_perm)
 
 
-def _near_duplicates(
-    texts: Sequence[str], config: CleanerConfig
-) -> list[tuple[int, int, float]]:
-    """Pairs ``(earlier, later, jaccard)`` of texts at or above the threshold."""
-    hashes, offsets = shingle_hashes(texts, config.shingle_size)
-    signatures = _signer(config.num_perm).signatures(hashes, offsets)
-    estimate = (signatures[:, None, :] == signatures[None, :, :]).mean(axis=2)
-    rows, cols = np.nonzero(np.triu(estimate >= config.duplicate_threshold - _ESTIMATE_SLACK, 1))
-    pairs = []
-    for i, j in zip(rows.tolist(), cols.tolist(), strict=True):
-        similarity = jaccard(hashes[offsets[i] : offsets[i + 1]], hashes[offsets[j] : offsets[j + 1]])
-        if similarity >= config.duplicate_threshold:
-            pairs.append((i, j, similarity))
-    return pairs
+class ShingleCache:
+    """Each block's folded text, shingle hashes and signature, computed once per document
+    and reused by every decision pass."""
+
+    def __init__(self, config: CleanerConfig) -> None:
+        self.config = config
+        self.folded: dict[int, str] = {}
+        self.hashes: dict[int, np.ndarray] = {}
+        self.signatures: dict[int, np.ndarray] = {}
+
+    def fold(self, blocks: Sequence[Block]) -> None:
+        for block in blocks:
+            if block.index not in self.folded:
+                self.folded[block.index] = shingle_text(block.text)
+
+    def sign(self, indices: Sequence[int]) -> None:
+        todo = [i for i in indices if i not in self.signatures]
+        if not todo:
+            return
+        hashes, offsets = shingle_hashes([self.folded[i] for i in todo], self.config.shingle_size)
+        # Sign a sample of each block's shingles: those whose hash is even. The sample is
+        # chosen by value, so two copies keep the same shingles and their estimate holds;
+        # it halves the signing work, and exact Jaccard on the full sets still decides.
+        keep = (hashes & np.uint32(1)) == 0
+        counts = np.add.reduceat(keep, offsets[:-1]) if len(hashes) else np.zeros(0, int)
+        sampled = np.concatenate(([0], np.cumsum(counts)))
+        rows = _signer(self.config.num_perm).signatures(hashes[keep], sampled)
+        for k, i in enumerate(todo):
+            self.hashes[i] = hashes[offsets[k] : offsets[k + 1]]
+            self.signatures[i] = rows[k]
+
+    def near_duplicates(self, indices: Sequence[int]) -> list[tuple[int, int, float]]:
+        """Pairs ``(earlier, later, jaccard)`` of positions in ``indices`` at or above the
+        threshold: candidates by signature, verified by exact Jaccard."""
+        self.sign(indices)
+        signatures = np.stack([self.signatures[i] for i in indices])
+        estimate = (signatures[:, None, :] == signatures[None, :, :]).mean(axis=2)
+        floor = self.config.duplicate_threshold - _ESTIMATE_SLACK
+        rows, cols = np.nonzero(np.triu(estimate >= floor, 1))
+        pairs = []
+        for i, j in zip(rows.tolist(), cols.tolist(), strict=True):
+            similarity = jaccard(self.hashes[indices[i]], self.hashes[indices[j]])
+            if similarity >= self.config.duplicate_threshold:
+                pairs.append((i, j, similarity))
+        return pairs
 
 
 def find_duplicate_blocks(
-    blocks: Sequence[Block], config: CleanerConfig, decided: Mapping[int, Verdict]
+    blocks: Sequence[Block],
+    config: CleanerConfig,
+    decided: Mapping[int, Verdict],
+    cache: ShingleCache | None = None,
 ) -> dict[int, Verdict]:
     """Verdicts for blocks that repeat an earlier kept block (and for captions shown twice).
 
     ``blocks`` are the blocks still kept, in order; ``decided`` holds this pass's boilerplate
     verdicts by block index, which are not compared but give the photo context.
     """
+    if cache is None:
+        cache = ShingleCache(config)
+    cache.fold(blocks)
     # Positions in ``blocks`` (adjacency is judged among kept blocks) and their verdicts.
     context = {p: decided[b.index] for p, b in enumerate(blocks) if b.index in decided}
     kept = [p for p in range(len(blocks)) if p not in context]
-    folded = {p: shingle_text(blocks[p].text) for p in kept}
+    folded = {p: cache.folded[blocks[p].index] for p in kept}
     copy_of: dict[int, tuple[int, float]] = {}
 
     first_seen: dict[str, int] = {}
@@ -73,7 +111,7 @@ def find_duplicate_blocks(
 
     long = [p for p in kept if len(folded[p]) >= config.duplicate_min_chars and p not in copy_of]
     if len(long) > 1:
-        for i, j, similarity in _near_duplicates([folded[p] for p in long], config):
+        for i, j, similarity in cache.near_duplicates([blocks[p].index for p in long]):
             if long[j] not in copy_of:
                 copy_of[long[j]] = (long[i], similarity)
 

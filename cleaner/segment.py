@@ -74,9 +74,9 @@ def removals_for_blocks(
     """Turn block verdicts into removal spans that cut whole blocks and one separator each.
 
     ``decided`` maps a block index to ``(category, rule_id, evidence)``. A run of removed
-    blocks keeps the wider of the two separators around it, so removing a paragraph between
-    two paragraphs never glues them into one line, and removing the last blocks keeps the
-    text's final line ending.
+    blocks keeps the separator before it, unless that is a single line break and the one
+    after it a paragraph break: removing a paragraph never glues two paragraphs into one,
+    and removing the last blocks keeps the text's final line ending.
     """
     removals: list[Removal] = []
     indices = sorted(decided)
@@ -90,11 +90,9 @@ def removals_for_blocks(
         nxt = blocks[last + 1] if last + 1 < len(blocks) else None
         # Either each block takes the separator after it (the one before the run stays), or
         # each takes the separator before it (the one after the run stays).
-        take_before = nxt is None or (
-            prev is not None
-            and _newlines(text, blocks[last].end, blocks[last].sep_end)
-            > _newlines(text, prev.end, prev.sep_end)
-        )
+        before = _newlines(text, prev.end, prev.sep_end) if prev is not None else 0
+        after = _newlines(text, blocks[last].end, blocks[last].sep_end)
+        take_before = nxt is None or (prev is not None and before < 2 and after > before)
         if prev is None and nxt is None:
             take_before = False
         for i in range(first, last + 1):

@@ -57,11 +57,14 @@ def test_loading_only_some_categories() -> None:
         ('category = "tags"\n[[rules]]\nid = "x"\npattern = "a"\n', "'remove' examples"),
         ('category = "tags"\n[[rules]]\nid = "x"\npattern = "a"\nremove = ["a"]\nwhre = "head"\n',
          "unknown key"),
-        ('category = "tags"\n[[rules]]\nid = "Bad Id"\npattern = "a"\nremove = ["a"]\n', "snake_case"),
+        (
+            'category = "tags"\n[[rules]]\nid = "Bad Id"\npattern = "a"\nremove = ["a"]\n',
+            "snake_case",
+        ),
         ("category = \n", "broken.toml"),
     ],
 )
 def test_malformed_rule_files_name_the_file_and_the_problem(text: str, message: str) -> None:
-    with pytest.raises(RuleError, match="broken.toml") as caught:
+    with pytest.raises(RuleError, match=r"broken\.toml") as caught:
         parse_rule_file(text, "broken.toml")
     assert message in str(caught.value)

@@ -24,12 +24,13 @@ a comment policy's rules). See ``cleaner.boilerplate`` for how context is applie
 
 from __future__ import annotations
 
+import bisect
 import re
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from importlib import resources
-from typing import Literal
+from typing import Any, Literal, cast
 
 import regex
 
@@ -68,6 +69,9 @@ class Rule:
     anchors_tail: bool = False
     #: Fire only next to a block removed for one of these categories.
     requires_neighbour: frozenset[Category] = frozenset()
+    #: Words (lower case) of which the block must contain one before the pattern is tried:
+    #: a cheap test that spares prose the cost of patterns that may match anywhere.
+    needs: tuple[str, ...] = ()
     why: str = ""
     remove_examples: tuple[str, ...] = ()
     keep_examples: tuple[str, ...] = ()
@@ -97,72 +101,157 @@ class Rule:
         return found
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class RuleSet:
     rules: tuple[Rule, ...]
+
+    def __post_init__(self) -> None:
+        # Block rules by the longest block they accept, so that a long paragraph of prose
+        # is only offered to the few rules that could take it. Each entry holds what the
+        # hot loop needs, bound once.
+        entries = sorted(
+            (r.max_chars if r.scope == "block" else 1 << 30, i, r)
+            for i, r in enumerate(self.rules)
+        )
+        object.__setattr__(self, "_limits", [limit for limit, _, _ in entries])
+        object.__setattr__(
+            self,
+            "_entries",
+            [
+                (i, r.min_chars if r.scope == "block" else 0, r.needs, _matcher(r), r)
+                for _, i, r in entries
+            ],
+        )
 
     def for_category(self, category: Category) -> tuple[Rule, ...]:
         return tuple(r for r in self.rules if r.category is category)
 
+    def matches(self, text: str) -> list[tuple[Rule, regex.Match[str]]]:
+        """Every rule that accepts this block text, with its match, in rule-file order.
 
-def _rule_from_table(category: Category, table: dict[str, object], source: str) -> Rule:
+        The same verdicts as calling :meth:`Rule.find` for every rule; this is the hot loop
+        of cleaning, so the length and keyword tests come first and are inlined.
+        """
+        size = len(text)
+        start = bisect.bisect_left(self._limits, size)  # type: ignore[attr-defined]
+        folded = ""
+        found = []
+        for order, min_chars, needs, matcher, rule in self._entries[start:]:  # type: ignore[attr-defined]
+            if size < min_chars:
+                continue
+            if needs:
+                if not folded:
+                    folded = text.casefold()
+                for word in needs:
+                    if word in folded:
+                        break
+                else:
+                    continue
+            if matcher(text) is None:
+                continue
+            match = rule.find(text)
+            if match is not None:
+                found.append((order, rule, match))
+        found.sort(key=lambda item: item[0])
+        return [(rule, match) for _, rule, match in found]
+
+
+def _matcher(rule: Rule) -> Callable[[str], object]:
+    methods = {"full": "fullmatch", "start": "match", "search": "search"}
+    return cast(Callable[[str], object], getattr(rule.pattern, methods[rule.match]))
+
+
+_KEYS = frozenset(
+    {
+        "id", "pattern", "match", "where", "scope", "within", "min_chars", "max_chars",
+        "strength", "carry", "carry_max_chars", "anchors_tail", "requires_neighbour",
+        "case_sensitive", "needs", "why", "remove", "keep",
+    }
+)  # fmt: skip
+
+
+class _Table:
+    """Typed access to one ``[[rules]]`` table; a wrong type is a RuleError naming the rule."""
+
+    def __init__(self, table: dict[str, Any], where: str) -> None:
+        self.table, self.where = table, where
+
+    def _get(self, key: str, kind: type, default: Any) -> Any:
+        value = self.table.get(key, default)
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise RuleError(f"{self.where}: {key!r} must be {kind.__name__}")
+        return value
+
+    def text(self, key: str, default: str = "") -> str:
+        return cast(str, self._get(key, str, default))
+
+    def number(self, key: str, default: int) -> int:
+        return cast(int, self._get(key, int, default))
+
+    def flag(self, key: str, default: bool = False) -> bool:
+        return cast(bool, self._get(key, bool, default))
+
+    def strings(self, key: str) -> tuple[str, ...]:
+        values = self._get(key, list, [])
+        if not all(isinstance(v, str) for v in values):
+            raise RuleError(f"{self.where}: {key!r} must be a list of strings")
+        return tuple(values)
+
+    def choice(self, key: str, default: str, allowed: tuple[str, ...]) -> str:
+        value = self.text(key, default)
+        if value not in allowed:
+            raise RuleError(f"{self.where}: {key!r} is one of {allowed}")
+        return value
+
+
+def _rule_from_table(category: Category, table: dict[str, Any], source: str) -> Rule:
     rule_id = table.get("id")
     where_am_i = f"{source}: rule {rule_id!r}"
     if not isinstance(rule_id, str) or not re.fullmatch(r"[a-z0-9_]+", rule_id):
         raise RuleError(f"{where_am_i}: 'id' must be snake_case")
-    known = {
-        "id", "pattern", "match", "where", "scope", "within", "min_chars", "max_chars", "strength",
-        "carry", "carry_max_chars", "anchors_tail", "requires_neighbour", "case_sensitive",
-        "why", "remove", "keep",
-    }  # fmt: skip
-    unknown = set(table) - known
+    unknown = set(table) - _KEYS
     if unknown:
         raise RuleError(f"{where_am_i}: unknown key(s) {sorted(unknown)}")
-    pattern = table.get("pattern")
-    if not isinstance(pattern, str):
+    get = _Table(table, where_am_i)
+    pattern = get.text("pattern")
+    if not pattern:
         raise RuleError(f"{where_am_i}: 'pattern' is required")
     # The `regex` module, for Unicode properties such as \p{Lu} in name patterns.
-    flags = regex.V0 if table.get("case_sensitive") else regex.IGNORECASE
+    flags = regex.V0 if get.flag("case_sensitive") else regex.IGNORECASE
     try:
         compiled = regex.compile(pattern, flags)
     except regex.error as exc:
         raise RuleError(f"{where_am_i}: bad pattern: {exc}") from exc
-    match = table.get("match", "search")
-    where = table.get("where", "anywhere")
-    if match not in _MATCHES or where not in _WHERES:
-        raise RuleError(f"{where_am_i}: 'match' is one of {_MATCHES}, 'where' of {_WHERES}")
-    scope = table.get("scope", "block")
-    if scope not in ("block", "span") or (scope == "span" and match == "full"):
-        raise RuleError(f"{where_am_i}: 'scope' is 'block' or 'span' (a span rule cannot match full)")
-    strength = table.get("strength", "strong")
-    if strength not in ("strong", "weak"):
-        raise RuleError(f"{where_am_i}: 'strength' is 'strong' or 'weak'")
-    remove = tuple(str(x) for x in table.get("remove", ()))  # type: ignore[attr-defined]
-    keep = tuple(str(x) for x in table.get("keep", ()))  # type: ignore[attr-defined]
+    match = get.choice("match", "search", _MATCHES)
+    scope = get.choice("scope", "block", ("block", "span"))
+    if scope == "span" and match == "full":
+        raise RuleError(f"{where_am_i}: a span rule cannot match the full block")
+    remove = get.strings("remove")
     if not remove:
         raise RuleError(f"{where_am_i}: a rule needs 'remove' examples")
-    neighbours = frozenset(
-        Category(c)
-        for c in table.get("requires_neighbour", ())  # type: ignore[attr-defined]
-    )
+    try:
+        neighbours = frozenset(Category(c) for c in get.strings("requires_neighbour"))
+    except ValueError as exc:
+        raise RuleError(f"{where_am_i}: 'requires_neighbour' names a category: {exc}") from exc
     return Rule(
         category=category,
         id=rule_id,
         pattern=compiled,
-        match=match,  # type: ignore[arg-type]
-        where=where,  # type: ignore[arg-type]
-        scope=scope,  # type: ignore[arg-type]
-        within=int(table.get("within", 10)),  # type: ignore[call-overload]
-        min_chars=int(table.get("min_chars", 0)),  # type: ignore[call-overload]
-        max_chars=int(table.get("max_chars", 10_000)),  # type: ignore[call-overload]
-        strong=strength == "strong",
-        carry=int(table.get("carry", 0)),  # type: ignore[call-overload]
-        carry_max_chars=int(table.get("carry_max_chars", 300)),  # type: ignore[call-overload]
-        anchors_tail=bool(table.get("anchors_tail", False)),
+        match=cast(Match, match),
+        where=cast(Where, get.choice("where", "anywhere", _WHERES)),
+        scope=cast(Scope, scope),
+        within=get.number("within", 10),
+        min_chars=get.number("min_chars", 0),
+        max_chars=get.number("max_chars", 10_000),
+        strong=get.choice("strength", "strong", ("strong", "weak")) == "strong",
+        carry=get.number("carry", 0),
+        carry_max_chars=get.number("carry_max_chars", 300),
+        anchors_tail=get.flag("anchors_tail"),
         requires_neighbour=neighbours,
-        why=str(table.get("why", "")),
+        needs=tuple(word.casefold() for word in get.strings("needs")),
+        why=get.text("why"),
         remove_examples=remove,
-        keep_examples=keep,
+        keep_examples=get.strings("keep"),
     )
 
 

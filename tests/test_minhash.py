@@ -1,0 +1,72 @@
+"""Bulk signatures equal datasketch's own, and in-document duplicates behave as promised."""
+
+from __future__ import annotations
+
+import numpy as np
+from datasketch import MinHash
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cleaner import Category, clean_and_explain
+from cleaner.minhash import Signer, jaccard, shingle_hashes, shingle_text
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.text(max_size=80), min_size=1, max_size=8), st.integers(2, 6))
+def test_bulk_signatures_equal_datasketch_update_batch(texts: list[str], size: int) -> None:
+    hashes, offsets = shingle_hashes(texts, size)
+    signer = Signer(num_perm=32, seed=7)
+    rows = signer.signatures(hashes, offsets)
+    for i in range(len(texts)):
+        mine = hashes[offsets[i] : offsets[i + 1]]
+        reference = MinHash(num_perm=32, seed=7, hashfunc=lambda value: int(value))
+        reference.update_batch([int(h) for h in mine])
+        assert np.array_equal(rows[i], reference.hashvalues)
+        assert signer.to_minhash(rows[i]).jaccard(signer.to_minhash(rows[i])) == 1.0
+
+
+def test_shingles_do_not_cross_texts_and_are_stable() -> None:
+    a, _ = shingle_hashes(["abcdef"], 3)
+    b, offsets = shingle_hashes(["xy", "abcdef", "z"], 3)
+    assert np.array_equal(b[offsets[1] : offsets[2]], a)
+    assert offsets.tolist() == [0, 1, 5, 6]
+    assert a.tolist() == shingle_hashes(["abcdef"], 3)[0].tolist()
+
+
+def test_folding_makes_quote_styles_and_case_equal() -> None:
+    assert shingle_text("Russia’s  “offer”") == shingle_text("russia's \"offer\"")
+
+
+def test_exact_jaccard() -> None:
+    a, offsets = shingle_hashes(["the quick brown fox", "the quick brown cat"], 3)
+    j = jaccard(a[: offsets[1]], a[offsets[1] :])
+    assert 0.6 < j < 0.9
+
+
+PARAGRAPH = (
+    "US intelligence agencies concluded in 2016 that Russia was behind an effort to tip the "
+    "scale of the US election against Hillary Clinton, with a state-authorized campaign."
+)
+QUOTE = "“That’s gonna be special!” said the intelligence chief."
+
+
+def test_a_near_copy_goes_and_the_first_stays() -> None:
+    edited = PARAGRAPH.replace("the US election", "the election")
+    text = f"{PARAGRAPH}\nSomething else happened in between, said officials.\n{edited}\n"
+    result = clean_and_explain(text)
+    assert [r.category for r in result.removals] == [Category.DUPLICATE_IN_DOCUMENT]
+    assert result.removals[0].text.strip() == edited
+    assert PARAGRAPH in result.text
+
+
+def test_a_short_quote_inside_a_longer_paragraph_is_not_a_duplicate() -> None:
+    text = f"{QUOTE}\nDan Coats said: {QUOTE} He laughed, and the audience laughed with him.\n"
+    assert clean_and_explain(text).removals == ()
+
+
+def test_short_lines_that_recur_apart_are_structure_not_copies() -> None:
+    card = "\n".join(
+        f"Bout {i}: fighter {i} against fighter {i + 10}, five rounds.\nNext fight: TBA"
+        for i in range(4)
+    )
+    assert clean_and_explain(card).removals == ()

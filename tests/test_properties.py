@@ -1,0 +1,84 @@
+"""Invariants that hold for any input: no crash, replay, kept blocks only, idempotence."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from cleaner import Cleaner, apply_removals, apply_repairs, clean_and_explain
+from cleaner.segment import segment_blocks
+
+FIXTURES = Path(__file__).parent.parent / "fixtures"
+SEED_LINES = [
+    line
+    for path in sorted((FIXTURES / "seeds" / "input").glob("*.txt"))
+    for line in path.read_text(encoding="utf-8").splitlines()
+]
+NAEB = Path(__file__).parent.parent.parent / "shared" / "data" / "naeb-dev" / "articles.json"
+
+# Documents made of real seed lines (boilerplate and prose) in any order and layout, so the
+# rules and the duplicate finder actually fire; plus arbitrary text.
+seed_documents = st.lists(
+    st.tuples(st.sampled_from(SEED_LINES), st.sampled_from(["\n", "\n\n", "\n \n", "\r\n"])),
+    max_size=40,
+).map(lambda parts: "".join(line + sep for line, sep in parts))
+documents = st.one_of(seed_documents, st.text(max_size=400))
+CHECKS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@CHECKS
+@given(st.binary(max_size=600))
+def test_never_raises_on_bytes(data: bytes) -> None:
+    result = clean_and_explain(data)
+    assert isinstance(result.text, str)
+
+
+@CHECKS
+@given(documents)
+def test_records_replay_to_the_output(text: str) -> None:
+    result = clean_and_explain(text)
+    assert apply_repairs(result.decoded, result.repairs) == result.normalised
+    assert apply_removals(result.normalised, result.removals) == result.text
+
+
+@CHECKS
+@given(documents)
+def test_output_is_the_kept_blocks_of_the_normalised_text(text: str) -> None:
+    result = clean_and_explain(text)
+    removed = {r.block for r in result.removals}
+    kept = [b.text for b in result.blocks if b.index not in removed]
+    # Nothing invented, nothing else lost: the output is the kept blocks, in order, with
+    # only whitespace between them.
+    assert result.text.split() == " ".join(kept).split()
+    assert result.text.strip() == "" or result.text.strip().startswith(kept[0])
+
+
+@CHECKS
+@given(documents)
+def test_cleaning_is_idempotent(text: str) -> None:
+    once = clean_and_explain(text).text
+    assert clean_and_explain(once).text == once
+
+
+@CHECKS
+@given(documents)
+def test_blocks_tile_the_text(text: str) -> None:
+    blocks = segment_blocks(text)
+    for block, nxt in itertools.pairwise(blocks):
+        assert block.sep_end == nxt.start
+        assert text[block.end : block.sep_end].strip() == ""
+    for block in blocks:
+        assert block.text == text[block.start : block.end] and block.text.strip() == block.text
+
+
+def test_idempotent_and_deterministic_on_real_articles() -> None:
+    bodies = [v["articleBody"] for v in json.loads(NAEB.read_text(encoding="utf-8")).values()]
+    first, second = Cleaner(), Cleaner()
+    for body in bodies:
+        once = first.clean(body)
+        assert second.clean(body).removals == once.removals
+        assert first.clean(once.text).text == once.text
