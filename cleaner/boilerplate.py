@@ -24,10 +24,8 @@ from collections.abc import Sequence
 
 import regex
 
-from cleaner.model import Block, Category, Removal
+from cleaner.model import Block, Category, Removal, Verdict
 from cleaner.rules import Rule, RuleSet
-
-Verdict = tuple[Category, str, str]
 
 #: The longest gap block the sandwich pass takes, and how many of them.
 SANDWICH_MAX_CHARS = 400
@@ -113,7 +111,7 @@ def _decide(
                 continue
             hits[position].append(rule)
             if rule.strong and not rule.requires_neighbour and position not in decided:
-                decided[position] = (
+                decided[position] = Verdict(
                     rule.category, rule.rule_id, f"matched {_quote(found.group())}"
                 )
                 strong_rule[position] = rule
@@ -126,9 +124,9 @@ def _decide(
             block = blocks[nxt]
             if nxt in decided or len(block.text) > rule.carry_max_chars:
                 break
-            decided[nxt] = (
+            decided[nxt] = Verdict(
                 rule.category, f"{rule.rule_id}.carried",
-                f"follows {_quote(blocks[index].text)} ({rule.rule_id})",
+                f"follows {_quote(blocks[index].text)} ({rule.rule_id})", inferred=True,
             )  # fmt: skip
             taken += 1
             nxt += 1
@@ -144,9 +142,10 @@ def _decide(
             continue
         for j in range(index + 1, last):
             if j not in decided:
-                decided[j] = (
+                decided[j] = Verdict(
                     rule.category, f"{rule.rule_id}.tail",
                     f"between {_quote(blocks[index].text, 40)} and {_quote(blocks[last].text, 40)}",
+                    inferred=True,
                 )  # fmt: skip
 
     # Context: weak evidence and neighbour-bound rules next to removed blocks, to a fixpoint.
@@ -156,7 +155,7 @@ def _decide(
         for i in range(count):
             if i in decided:
                 continue
-            around = [decided[j][0] for j in (i - 1, i + 1) if j in decided]
+            around = [decided[j].category for j in (i - 1, i + 1) if j in decided]
             if not around:
                 continue
             for rule in hits[i]:
@@ -165,9 +164,10 @@ def _decide(
                 else:
                     fits = not rule.strong and rule.category in around
                 if fits:
-                    decided[i] = (
+                    decided[i] = Verdict(
                         rule.category, rule.rule_id,
                         f"matched next to a removed {'/'.join(sorted(set(around)))} block",
+                        inferred=True,
                     )  # fmt: skip
                     changed = True
                     break
@@ -176,15 +176,16 @@ def _decide(
     ordered = sorted(decided)
     for a, b in itertools.pairwise(ordered):
         gap = range(a + 1, b)
-        if not 0 < len(gap) <= SANDWICH_MAX_BLOCKS or decided[a][0] is not decided[b][0]:
+        if not 0 < len(gap) <= SANDWICH_MAX_BLOCKS or decided[a].category is not decided[b].category:
             continue
         if any(len(blocks[j].text) > SANDWICH_MAX_CHARS for j in gap):
             continue
-        category = decided[a][0]
+        category = decided[a].category
         for j in gap:
-            decided[j] = (
+            decided[j] = Verdict(
                 category, f"{category.value}.sandwiched",
-                f"between two {category.value} blocks ({decided[a][1]}, {decided[b][1]})",
+                f"between two {category.value} blocks ({decided[a].rule_id}, {decided[b].rule_id})",
+                inferred=True,
             )  # fmt: skip
 
     return decided, spans

@@ -27,8 +27,8 @@ class CleanerConfig:
     #: Paragraphs shorter than this (in characters) are only compared for exact equality:
     #: short lines (list items, table cells, sub-headings) legitimately recur.
     duplicate_min_chars: int = 100
-    #: A repeated block shorter than this goes only when the copies are adjacent or frame
-    #: photo metadata (a caption shown twice); elsewhere short repeats are structure.
+    #: A repeated block shorter than ``duplicate_min_chars`` goes only if it is a sentence at
+    #: least this long, or a caption shown twice; other short repeats are structure.
     exact_min_chars: int = 50
     #: MinHash permutations for in-document candidates (verified exactly, so few suffice).
     num_perm: int = 32

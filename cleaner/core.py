@@ -9,12 +9,10 @@ from cleaner.boilerplate import MatchCache, find_boilerplate
 from cleaner.config import DEFAULT_CONFIG, CleanerConfig
 from cleaner.decode import decode_bytes
 from cleaner.duplicates import ShingleCache, find_duplicate_blocks
-from cleaner.model import Block, Category, Note, Removal, Result, apply_removals
+from cleaner.model import Block, Note, Removal, Result, Verdict, apply_removals
 from cleaner.repair import repair_text
 from cleaner.rules import RuleSet, load_rules
 from cleaner.segment import removals_for_blocks, segment_blocks
-
-Verdict = tuple[Category, str, str]
 
 #: Decision passes at most; each pass only removes, so this bounds a chain of reveals.
 _MAX_PASSES = 4
@@ -43,24 +41,7 @@ class Cleaner:
 
         decided, spans = self._decide(blocks, normalised)
 
-        notes: list[Note] = []
-        removals = removals_for_blocks(normalised, blocks, decided)
-        removals.extend(spans)
-        removed = sum(r.end - r.start for r in removals)
-        content = sum(b.end - b.start for b in blocks)
-        if (
-            content >= self.config.guard_min_chars
-            and removed > self.config.max_removed_share * content
-        ):
-            notes.append(
-                Note(
-                    "guard",
-                    f"the rules would remove {removed} of {content} characters "
-                    f"({removed / content:.0%}, above {self.config.max_removed_share:.0%}); "
-                    "kept the article whole",
-                )
-            )
-            removals = []
+        removals, notes = self._guard(normalised, blocks, decided, spans)
         removals.sort(key=lambda r: r.start)
         return Result(
             text=apply_removals(normalised, removals),
@@ -72,6 +53,42 @@ class Cleaner:
             notes=tuple(notes),
             encoding=encoding,
         )
+
+    def _guard(
+        self,
+        normalised: str,
+        blocks: list[Block],
+        decided: dict[int, Verdict],
+        spans: list[Removal],
+    ) -> tuple[list[Removal], list[Note]]:
+        """Removal spans, unless they would take most of the article: then the removals that
+        context inferred are given back, and if the rules' own matches still take most of
+        it, nothing is removed. Either way a note says so."""
+        content = sum(b.end - b.start for b in blocks)
+        limit = self.config.max_removed_share * content
+
+        def spans_for(verdicts: dict[int, Verdict]) -> tuple[list[Removal], int]:
+            removals = removals_for_blocks(normalised, blocks, verdicts) + spans
+            return removals, sum(len(r.text.strip()) for r in removals)
+
+        removals, removed = spans_for(decided)
+        if content < self.config.guard_min_chars or removed <= limit:
+            return removals, []
+        share = f"{removed / content:.0%} of {content} characters"
+        certain = {i: v for i, v in decided.items() if not v.inferred}
+        removals, removed = spans_for(certain)
+        if removed <= limit:
+            note = (
+                f"the rules would remove {share}, above "
+                f"{self.config.max_removed_share:.0%}; kept the {len(decided) - len(certain)} "
+                "blocks that only context marked"
+            )
+            return removals, [Note("guard", note)]
+        note = (
+            f"the rules would remove {share}, above {self.config.max_removed_share:.0%}, "
+            "even from their own matches alone; kept the article whole"
+        )
+        return [], [Note("guard", note)]
 
     def _decide(
         self, blocks: list[Block], normalised: str

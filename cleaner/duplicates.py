@@ -14,9 +14,7 @@ import numpy as np
 
 from cleaner.config import CleanerConfig
 from cleaner.minhash import Signer, jaccard, shingle_hashes, shingle_text
-from cleaner.model import Block, Category
-
-Verdict = tuple[Category, str, str]
+from cleaner.model import Block, Category, Verdict
 
 #: Categories whose blocks mark the metadata around a photo: a short passage repeated next
 #: to them is the photo's alt text and caption, so every copy of it goes.
@@ -25,6 +23,8 @@ _PHOTO_CONTEXT = frozenset({Category.CAPTION, Category.BYLINE, Category.TIMESTAM
 #: permutations over a half sample of shingles) errs by about 0.1 on a paragraph, so this
 #: keeps pairs whose true Jaccard may reach the threshold; tests/test_minhash.py measures it.
 _ESTIMATE_SLACK = 0.25
+#: How a sentence ends, in the folded form that quotes are compared in.
+_SENTENCE_END = frozenset(".!?…\"')")
 
 
 @lru_cache(maxsize=8)
@@ -104,7 +104,7 @@ def find_duplicate_blocks(
         first = first_seen.get(folded[p])
         if first is None:
             first_seen[folded[p]] = p
-        elif len(folded[p]) >= config.exact_min_chars or _frames_photo(first, p, context):
+        elif _is_recycled(folded[p], config) or _frames_photo(first, p, context):
             copy_of[p] = (first, 1.0)
         else:
             first_seen[folded[p]] = p  # the next repeat is compared with this copy
@@ -121,18 +121,31 @@ def find_duplicate_blocks(
         while first in copy_of:
             first = copy_of[first][0]
         kind = "exact" if similarity == 1.0 else "near"
-        verdicts[blocks[later].index] = (
+        verdicts[blocks[later].index] = Verdict(
             Category.DUPLICATE_IN_DOCUMENT,
             f"duplicate_in_document.{kind}",
             f"{kind} copy of block {blocks[first].index} (jaccard {similarity:.2f})",
         )
         if _frames_photo(first, later, context):
-            verdicts[blocks[first].index] = (
+            verdicts[blocks[first].index] = Verdict(
                 Category.CAPTION,
                 "caption.repeated",
                 f"shown again as block {blocks[later].index}, next to photo metadata",
+                inferred=True,
             )
     return verdicts
+
+
+def _is_recycled(folded: str, config: CleanerConfig) -> bool:
+    """Whether a repeated block is a recycled passage rather than repeated structure.
+
+    Long blocks are; a short one only if it is a sentence. List items, table cells and
+    sub-headings (no closing punctuation) recur legitimately, a table of contents repeats
+    the headings below it.
+    """
+    if len(folded) >= config.duplicate_min_chars:
+        return True
+    return len(folded) >= config.exact_min_chars and folded[-1] in _SENTENCE_END
 
 
 def _frames_photo(first: int, later: int, context: Mapping[int, Verdict]) -> bool:
@@ -141,4 +154,4 @@ def _frames_photo(first: int, later: int, context: Mapping[int, Verdict]) -> boo
     if later - first > 2:
         return False
     around = [first - 1, later + 1, *range(first + 1, later)]
-    return any(context[k][0] in _PHOTO_CONTEXT for k in around if k in context)
+    return any(context[k].category in _PHOTO_CONTEXT for k in around if k in context)

@@ -8,9 +8,9 @@ normalised text gives the cleaned text (see :func:`apply_removals`). Nothing is 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 
 class Category(StrEnum):
@@ -40,6 +40,8 @@ class Category(StrEnum):
     COPYRIGHT = "copyright"
     #: Advertisement labels and sponsored-content notices.
     ADVERTISEMENT = "advertisement"
+    #: Affiliate-link, sponsorship and editorial-policy disclosures in the site's voice.
+    DISCLOSURE = "disclosure"
     #: Lone punctuation such as "|" or "* * *" standing where no text is.
     SEPARATOR = "separator"
     #: A paragraph that repeats, exactly or nearly, an earlier paragraph of the same article.
@@ -175,11 +177,12 @@ def apply_repairs(text: str, repairs: Sequence[Repair]) -> str:
     return "".join(pieces)
 
 
-@dataclass(frozen=True, slots=True)
-class Decision:
-    """A block-level verdict made while cleaning, before it is turned into a removal span."""
+class Verdict(NamedTuple):
+    """Why a block goes, decided before it becomes a removal span."""
 
     category: Category
     rule_id: str
-    evidence: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
+    evidence: str
+    #: Decided from context (carried, sandwiched, next to another removal) rather than by a
+    #: rule's own match: the guard gives these back first.
+    inferred: bool = False

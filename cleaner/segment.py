@@ -5,11 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
-from cleaner.model import Block, Category, Removal
+from cleaner.model import Block, Removal, Verdict
 
 # A line is a block: scraped text puts one paragraph per line, or separates paragraphs by
 # blank lines and puts captions, bylines and stamps on lines of their own inside them.
-_LINE = re.compile(r"[^\n]*\S[^\n]*")
 _TERMINAL = re.compile(r"[.!?:;\"'”’»)\]]\s*$")
 
 
@@ -35,24 +34,25 @@ def segment_blocks(text: str) -> list[Block]:
     paragraph: list[tuple[int, int]] = []
 
     def flush() -> None:
-        if len(paragraph) > 1 and _looks_hard_wrapped(
-            [text[s:e] for s, e in paragraph]
-        ):
+        if len(paragraph) > 1 and _looks_hard_wrapped([text[s:e] for s, e in paragraph]):
             spans.append((paragraph[0][0], paragraph[-1][1]))
         else:
             spans.extend(paragraph)
         paragraph.clear()
 
-    prev_end = 0
-    for match in _LINE.finditer(text):
-        line_start, line_end = match.span()
-        raw = match.group()
-        start = line_start + (len(raw) - len(raw.lstrip()))
-        end = line_end - (len(raw) - len(raw.rstrip()))
-        if paragraph and text.count("\n", prev_end, line_start) > 1:
-            flush()
-        paragraph.append((start, end))
-        prev_end = line_end
+    position = 0
+    blank_since = False
+    for line in text.split("\n"):
+        stripped = line.strip()
+        if stripped:
+            if blank_since and paragraph:
+                flush()
+            start = position + line.index(stripped[0])
+            paragraph.append((start, start + len(stripped)))
+            blank_since = False
+        elif paragraph:
+            blank_since = True
+        position += len(line) + 1
     flush()
 
     blocks = []
@@ -69,11 +69,11 @@ def _newlines(text: str, start: int, end: int) -> int:
 def removals_for_blocks(
     text: str,
     blocks: Sequence[Block],
-    decided: Mapping[int, tuple[Category, str, str]],
+    decided: Mapping[int, Verdict],
 ) -> list[Removal]:
     """Turn block verdicts into removal spans that cut whole blocks and one separator each.
 
-    ``decided`` maps a block index to ``(category, rule_id, evidence)``. A run of removed
+    ``decided`` maps a block index to its verdict. A run of removed
     blocks keeps the separator before it, unless that is a single line break and the one
     after it a paragraph break: removing a paragraph never glues two paragraphs into one,
     and removing the last blocks keeps the text's final line ending.
@@ -97,7 +97,7 @@ def removals_for_blocks(
             take_before = False
         for i in range(first, last + 1):
             block = blocks[i]
-            category, rule_id, evidence = decided[i]
+            verdict = decided[i]
             if take_before and prev is not None:
                 start, end = blocks[i - 1].end, block.end
             elif nxt is None and prev is None and i == last:
@@ -105,7 +105,10 @@ def removals_for_blocks(
             else:
                 start, end = block.start, block.sep_end
             removals.append(
-                Removal(start, end, text[start:end], category, rule_id, evidence, block=i)
+                Removal(
+                    start, end, text[start:end], verdict.category, verdict.rule_id,
+                    verdict.evidence, block=i,
+                )  # fmt: skip
             )
         run_start = run_end + 1
     return removals

@@ -1,0 +1,73 @@
+"""The API and the guard: config, streams, and never eating an article."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cleaner import Category, Cleaner, CleanerConfig, clean, clean_and_explain
+
+SEEDS = sorted((Path(__file__).parent.parent / "fixtures" / "seeds" / "input").glob("*.txt"))
+PROSE = (
+    "The council voted on Tuesday to close the bridge for repairs that will last a year, "
+    "after engineers found cracks in two of its supports."
+)
+
+
+def test_clean_returns_the_text_of_clean_and_explain() -> None:
+    text = SEEDS[0].read_text(encoding="utf-8")
+    assert clean(text) == clean_and_explain(text).text
+
+
+def test_config_overrides_and_unknown_options() -> None:
+    text = SEEDS[1].read_text(encoding="utf-8")
+    kept = clean_and_explain(text, boilerplate=False)
+    assert all(r.category is Category.DUPLICATE_IN_DOCUMENT for r in kept.removals)
+    with pytest.raises(TypeError, match="unknown config option"):
+        CleanerConfig().with_(colour="red")
+
+
+def test_only_chosen_categories_fire() -> None:
+    cleaner = Cleaner(CleanerConfig(categories=frozenset({Category.TAGS})))
+    result = cleaner.clean(SEEDS[0].read_bytes())
+    assert {r.category for r in result.removals} <= {
+        Category.TAGS, Category.DUPLICATE_IN_DOCUMENT, Category.CAPTION,
+    }  # fmt: skip
+    assert any(r.category is Category.TAGS for r in result.removals)
+
+
+def test_clean_many_is_lazy_and_matches_clean() -> None:
+    cleaner = Cleaner()
+    texts = [p.read_text(encoding="utf-8") for p in SEEDS]
+    stream = cleaner.clean_many(iter(texts))
+    assert next(stream).text == cleaner.clean(texts[0]).text
+    assert [r.text for r in stream] == [cleaner.clean(t).text for t in texts[1:]]
+
+
+def test_guard_gives_back_inferred_removals_first() -> None:
+    # Ten date stamps with headlines between them: the stamps are certain, the headlines
+    # only sandwiched. Together they are most of the text, so the headlines come back.
+    lines = []
+    for day in range(10, 20):
+        lines += [f"Published Dec {day}, 2023", f"Headline number {day} about the tennis season"]
+    text = "\n".join([*lines, PROSE]) + "\n"
+    result = clean_and_explain(text)
+    assert [n.code for n in result.notes] == ["guard"]
+    assert "context" in result.notes[0].message
+    assert all(not r.rule_id.endswith(".sandwiched") for r in result.removals)
+    assert all(r.category is Category.TIMESTAMP for r in result.removals)
+    assert "Headline number 12" in result.text
+
+
+def test_guard_keeps_an_article_that_certain_matches_would_eat() -> None:
+    text = "\n".join([f"#tag{i}" for i in range(60)] + [PROSE]) + "\n"
+    result = clean_and_explain(text)
+    assert result.removals == ()
+    assert result.text == result.normalised
+    assert "whole" in result.notes[0].message
+
+
+def test_guard_leaves_short_texts_alone() -> None:
+    result = clean_and_explain("Accept cookies\n#news\n")
+    assert len(result.removals) == 2 and result.text.strip() == ""
