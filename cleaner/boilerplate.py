@@ -176,11 +176,11 @@ def _decide(
     ordered = sorted(decided)
     for a, b in itertools.pairwise(ordered):
         gap = range(a + 1, b)
-        if not 0 < len(gap) <= SANDWICH_MAX_BLOCKS or decided[a].category is not decided[b].category:
+        category = decided[a].category
+        if not 0 < len(gap) <= SANDWICH_MAX_BLOCKS or decided[b].category is not category:
             continue
         if any(len(blocks[j].text) > SANDWICH_MAX_CHARS for j in gap):
             continue
-        category = decided[a].category
         for j in gap:
             decided[j] = Verdict(
                 category, f"{category.value}.sandwiched",

@@ -106,9 +106,14 @@ def removals_for_blocks(
                 start, end = block.start, block.sep_end
             removals.append(
                 Removal(
-                    start, end, text[start:end], verdict.category, verdict.rule_id,
-                    verdict.evidence, block=i,
-                )  # fmt: skip
+                    start,
+                    end,
+                    text[start:end],
+                    verdict.category,
+                    verdict.rule_id,
+                    verdict.evidence,
+                    block=i,
+                )
             )
         run_start = run_end + 1
     return removals
