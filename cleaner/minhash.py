@@ -122,9 +122,7 @@ class Signer:
 
     def to_minhash(self, row: np.ndarray) -> LeanMinHash:
         """A datasketch LeanMinHash holding this signature row (for MinHashLSH)."""
-        minhash = MinHash(
-            num_perm=self.num_perm, seed=self.seed, hashvalues=row, scheme="affine32"
-        )
+        minhash = MinHash(num_perm=self.num_perm, seed=self.seed, hashvalues=row, scheme="affine32")
         return LeanMinHash(minhash)
 
 

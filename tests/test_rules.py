@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cleaner.model import Category
 from cleaner.rules import Rule, RuleError, load_rules, parse_rule_file, rule_files
 
-RULES = load_rules().rules
+RULESET = load_rules()
+RULES = RULESET.rules
 
 
 def _cases(kind: str) -> list[tuple[Rule, str]]:
@@ -55,8 +60,10 @@ def test_loading_only_some_categories() -> None:
         ('category = "nope"\n', "'category'"),
         ('category = "tags"\n[[rules]]\nid = "x"\npattern = "("\nremove = ["a"]\n', "bad pattern"),
         ('category = "tags"\n[[rules]]\nid = "x"\npattern = "a"\n', "'remove' examples"),
-        ('category = "tags"\n[[rules]]\nid = "x"\npattern = "a"\nremove = ["a"]\nwhre = "head"\n',
-         "unknown key"),
+        (
+            'category = "tags"\n[[rules]]\nid = "x"\npattern = "a"\nremove = ["a"]\nwhre = 1\n',
+            "unknown key",
+        ),
         (
             'category = "tags"\n[[rules]]\nid = "Bad Id"\npattern = "a"\nremove = ["a"]\n',
             "snake_case",
@@ -68,3 +75,39 @@ def test_malformed_rule_files_name_the_file_and_the_problem(text: str, message: 
     with pytest.raises(RuleError, match=r"broken\.toml") as caught:
         parse_rule_file(text, "broken.toml")
     assert message in str(caught.value)
+
+
+def _brute_force(text: str) -> list[tuple[str, tuple[int, int]]]:
+    found = [(rule, rule.find(text)) for rule in RULES]
+    return [(rule.rule_id, match.span()) for rule, match in found if match is not None]
+
+
+def _fast(text: str) -> list[tuple[str, tuple[int, int]]]:
+    return [(rule.rule_id, match.span()) for rule, match in RULESET.matches(text)]
+
+
+_EXAMPLES = [e for rule in RULES for e in (*rule.remove_examples, *rule.keep_examples)]
+_LINES = [
+    line.strip()
+    for path in sorted((Path(__file__).parent.parent / "fixtures").rglob("*.txt"))
+    for line in path.read_text(encoding="utf-8").splitlines()
+    if line.strip()
+]
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.one_of(
+        st.sampled_from(_EXAMPLES + _LINES),
+        st.text(max_size=120),
+        st.tuples(st.sampled_from(_EXAMPLES), st.text(max_size=8)).map(lambda p: p[1] + p[0]),
+        st.tuples(st.sampled_from(_EXAMPLES), st.text(max_size=8)).map(lambda p: p[0] + p[1]),
+    )
+)
+def test_the_indexed_lookup_finds_exactly_what_every_rule_finds(text: str) -> None:
+    assert _fast(text) == _brute_force(text)
+
+
+def test_the_indexed_lookup_on_every_example_and_fixture_line() -> None:
+    for text in _EXAMPLES + _LINES:
+        assert _fast(text) == _brute_force(text), text

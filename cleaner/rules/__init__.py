@@ -24,7 +24,6 @@ a comment policy's rules). See ``cleaner.boilerplate`` for how context is applie
 
 from __future__ import annotations
 
-import bisect
 import re
 import tomllib
 from collections.abc import Callable, Iterable
@@ -32,9 +31,11 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any, Literal, cast
 
+import ahocorasick
 import regex
 
 from cleaner.model import Category
+from cleaner.rules.first import first_chars
 
 Match = Literal["full", "start", "search"]
 Where = Literal["anywhere", "head", "tail"]
@@ -69,8 +70,9 @@ class Rule:
     anchors_tail: bool = False
     #: Fire only next to a block removed for one of these categories.
     requires_neighbour: frozenset[Category] = frozenset()
-    #: Words (lower case) of which the block must contain one before the pattern is tried:
-    #: a cheap test that spares prose the cost of patterns that may match anywhere.
+    #: Words of which the block must contain one before the pattern is tried: a cheap test
+    #: that spares prose the cost of costly patterns. A word in lower case is looked for in
+    #: the case-folded block, a word with capitals ("AFP") as it is written.
     needs: tuple[str, ...] = ()
     why: str = ""
     remove_examples: tuple[str, ...] = ()
@@ -106,22 +108,34 @@ class RuleSet:
     rules: tuple[Rule, ...]
 
     def __post_init__(self) -> None:
-        # Block rules by the longest block they accept, so that a long paragraph of prose
-        # is only offered to the few rules that could take it. Each entry holds what the
-        # hot loop needs, bound once.
-        entries = sorted(
-            (r.max_chars if r.scope == "block" else 1 << 30, i, r)
-            for i, r in enumerate(self.rules)
-        )
-        object.__setattr__(self, "_limits", [limit for limit, _, _ in entries])
-        object.__setattr__(
-            self,
-            "_entries",
-            [
-                (i, r.min_chars if r.scope == "block" else 0, r.needs, _matcher(r), r)
-                for _, i, r in entries
-            ],
-        )
+        # The hot loop's tables, built once. A rule is tried on a block only if the block's
+        # first character can start its match (anchored rules whose first characters
+        # cleaner.rules.first can tell) or, for a rule with needs that is not so anchored,
+        # if one of its words occurs in the block (one Aho-Corasick pass finds them all).
+        firsts = [_rule_first_chars(r) for r in self.rules]
+        plain: list[tuple[int, frozenset[str] | None]] = []
+        by_word: dict[str, list[int]] = {}
+        by_char_needs: list[tuple[str, int]] = []
+        for order, (rule, first) in enumerate(zip(self.rules, firsts, strict=True)):
+            if first is not None or not rule.needs:
+                plain.append((order, first))
+                continue
+            for word in rule.needs:
+                if len(word) == 1:
+                    by_char_needs.append((word, order))
+                else:
+                    by_word.setdefault(word, []).append(order)
+        chars = set().union(*(f for _, f in plain if f is not None))
+        entries = [(*_limits(r), _matcher(r), r) for r in self.rules]
+        by_char = {c: tuple(o for o, f in plain if f is None or c in f) for c in sorted(chars)}
+        folded = {w: o for w, o in by_word.items() if w == w.casefold()}
+        exact = {w: o for w, o in by_word.items() if w != w.casefold()}
+        object.__setattr__(self, "_entries", entries)
+        object.__setattr__(self, "_by_char", by_char)
+        object.__setattr__(self, "_anywhere", tuple(o for o, f in plain if f is None))
+        object.__setattr__(self, "_char_needs", tuple(by_char_needs))
+        object.__setattr__(self, "_folded_words", _automaton(folded))
+        object.__setattr__(self, "_exact_words", _automaton(exact))
 
     def for_category(self, category: Category) -> tuple[Rule, ...]:
         return tuple(r for r in self.rules if r.category is category)
@@ -129,31 +143,55 @@ class RuleSet:
     def matches(self, text: str) -> list[tuple[Rule, regex.Match[str]]]:
         """Every rule that accepts this block text, with its match, in rule-file order.
 
-        The same verdicts as calling :meth:`Rule.find` for every rule; this is the hot loop
-        of cleaning, so the length and keyword tests come first and are inlined.
+        The same verdicts as calling :meth:`Rule.find` for every rule (tests/test_rules.py
+        checks this); this is the hot loop of cleaning, so rules that cannot fire are not
+        visited at all.
         """
+        if not text:
+            return []
+        candidates = set(self._by_char.get(text[0], self._anywhere))  # type: ignore[attr-defined]
+        for automaton, haystack in (
+            (self._folded_words, text.casefold()),  # type: ignore[attr-defined]
+            (self._exact_words, text),  # type: ignore[attr-defined]
+        ):
+            if automaton is not None:
+                for _, orders in automaton.iter(haystack):
+                    candidates.update(orders)
+        for char, order in self._char_needs:  # type: ignore[attr-defined]
+            if char in text:
+                candidates.add(order)
         size = len(text)
-        start = bisect.bisect_left(self._limits, size)  # type: ignore[attr-defined]
-        folded = ""
         found = []
-        for order, min_chars, needs, matcher, rule in self._entries[start:]:  # type: ignore[attr-defined]
-            if size < min_chars:
-                continue
-            if needs:
-                if not folded:
-                    folded = text.casefold()
-                for word in needs:
-                    if word in folded:
-                        break
-                else:
-                    continue
-            if matcher(text) is None:
-                continue
-            match = rule.find(text)
-            if match is not None:
-                found.append((order, rule, match))
-        found.sort(key=lambda item: item[0])
-        return [(rule, match) for _, rule, match in found]
+        entries = self._entries  # type: ignore[attr-defined]
+        for order in sorted(candidates):
+            low, high, matcher, rule = entries[order]
+            if low <= size <= high and matcher(text) is not None:
+                match = rule.find(text)
+                if match is not None:
+                    found.append((rule, match))
+        return found
+
+
+def _automaton(words: dict[str, list[int]]) -> ahocorasick.Automaton | None:
+    """An Aho-Corasick automaton that reports, for each word found, the rules it unlocks."""
+    if not words:
+        return None
+    automaton = ahocorasick.Automaton()
+    for word, orders in words.items():
+        automaton.add_word(word, tuple(orders))
+    automaton.make_automaton()
+    return automaton
+
+
+def _limits(rule: Rule) -> tuple[int, int]:
+    """The block lengths a rule may look at (any, for a span rule: it limits the span)."""
+    return (rule.min_chars, rule.max_chars) if rule.scope == "block" else (0, 1 << 62)
+
+
+def _rule_first_chars(rule: Rule) -> frozenset[str] | None:
+    if rule.match == "search":
+        return None
+    return first_chars(rule.pattern.pattern, bool(rule.pattern.flags & regex.IGNORECASE))
 
 
 def _matcher(rule: Rule) -> Callable[[str], object]:
@@ -248,7 +286,7 @@ def _rule_from_table(category: Category, table: dict[str, Any], source: str) -> 
         carry_max_chars=get.number("carry_max_chars", 300),
         anchors_tail=get.flag("anchors_tail"),
         requires_neighbour=neighbours,
-        needs=tuple(word.casefold() for word in get.strings("needs")),
+        needs=get.strings("needs"),
         why=get.text("why"),
         remove_examples=remove,
         keep_examples=get.strings("keep"),
