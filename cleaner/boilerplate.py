@@ -22,14 +22,21 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 
-import regex
-
 from cleaner.model import Block, Category, Removal, Verdict
-from cleaner.rules import Rule, RuleSet
+from cleaner.rules import MatchObject, Rule, RuleSet
 
 #: The longest gap block the sandwich pass takes, and how many of them.
 SANDWICH_MAX_CHARS = 400
 SANDWICH_MAX_BLOCKS = 2
+#: Categories that come as regions of several blocks (a consent dialog, a comment policy,
+#: a photo's caption and credit). A lone "|" or a date line marks no region: what stands
+#: between two of them is not theirs.
+SANDWICH_CATEGORIES = frozenset(
+    {
+        Category.COOKIE_BANNER, Category.COMMENT_POLICY, Category.SUBSCRIPTION,
+        Category.SHARE_PROMPT, Category.CAPTION, Category.DISCLOSURE,
+    }
+)  # fmt: skip
 
 
 def _quote(text: str, limit: int = 60) -> str:
@@ -63,7 +70,7 @@ def _span_removal(block: Block, rule: Rule, start: int, end: int, text: str) -> 
     )  # fmt: skip
 
 
-MatchCache = dict[int, list[tuple[Rule, regex.Match[str]]]]
+MatchCache = dict[int, list[tuple[Rule, MatchObject]]]
 
 
 def find_boilerplate(
@@ -71,27 +78,30 @@ def find_boilerplate(
     rules: RuleSet,
     text: str | None = None,
     cache: MatchCache | None = None,
+    infer: bool = True,
 ) -> tuple[dict[int, Verdict], list[Removal]]:
     """Block verdicts (block index -> category, rule id, evidence) and span removals.
 
     ``blocks`` are the blocks still kept, in order: head, tail and neighbours are judged
     among them, so that cleaning a cleaned text finds nothing more. ``text`` is the
     normalised text the blocks come from; it is needed only for span rules. ``cache`` keeps
-    each block's rule matches (which do not depend on position) between calls.
+    each block's rule matches (which do not depend on position) between calls. With
+    ``infer`` off, only the rules' own matches count (passes 2 to 5 are skipped).
     """
     if cache is None:
         cache = {}
     for block in blocks:
         if block.index not in cache:
             cache[block.index] = rules.matches(block.text)
-    decided, spans = _decide(blocks, [cache[b.index] for b in blocks], text)
+    decided, spans = _decide(blocks, [cache[b.index] for b in blocks], text, infer)
     return {blocks[p].index: verdict for p, verdict in decided.items()}, spans
 
 
 def _decide(
     blocks: Sequence[Block],
-    matches: Sequence[list[tuple[Rule, regex.Match[str]]]],
+    matches: Sequence[list[tuple[Rule, MatchObject]]],
     text: str | None,
+    infer: bool,
 ) -> tuple[dict[int, Verdict], list[Removal]]:
     """As :func:`find_boilerplate`, with verdicts keyed by position in ``blocks``."""
     count = len(blocks)
@@ -115,6 +125,9 @@ def _decide(
                     rule.category, rule.rule_id, f"matched {_quote(found.group())}"
                 )
                 strong_rule[position] = rule
+
+    if not infer:
+        return decided, spans
 
     # Carry: a teaser heading takes the other article's headline and lead.
     for index, rule in sorted(strong_rule.items()):
@@ -172,12 +185,14 @@ def _decide(
                     changed = True
                     break
 
-    # Sandwich: short blocks between two removed blocks of one category.
+    # Sandwich: short blocks between two removed blocks of one category that spans a region.
     ordered = sorted(decided)
     for a, b in itertools.pairwise(ordered):
         gap = range(a + 1, b)
         category = decided[a].category
         if not 0 < len(gap) <= SANDWICH_MAX_BLOCKS or decided[b].category is not category:
+            continue
+        if category not in SANDWICH_CATEGORIES:
             continue
         if any(len(blocks[j].text) > SANDWICH_MAX_CHARS for j in gap):
             continue

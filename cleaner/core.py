@@ -14,6 +14,10 @@ from cleaner.repair import repair_text
 from cleaner.rules import RuleSet, load_rules
 from cleaner.segment import removals_for_blocks, segment_blocks
 
+#: What every decision pass of one document shares: each block's rule matches, and its
+#: shingles and signature.
+_Caches = tuple[MatchCache, ShingleCache]
+
 #: Decision passes at most; each pass only removes, so this bounds a chain of reveals.
 _MAX_PASSES = 4
 
@@ -39,9 +43,9 @@ class Cleaner:
             normalised, repairs = text, []
         blocks = segment_blocks(normalised)
 
-        decided, spans = self._decide(blocks, normalised)
-
-        removals, notes = self._guard(normalised, blocks, decided, spans)
+        caches: _Caches = ({}, ShingleCache(self.config))
+        decided, spans = self._decide(blocks, normalised, caches)
+        removals, notes = self._guard(normalised, blocks, decided, spans, caches)
         removals.sort(key=lambda r: r.start)
         return Result(
             text=apply_removals(normalised, removals),
@@ -60,58 +64,70 @@ class Cleaner:
         blocks: list[Block],
         decided: dict[int, Verdict],
         spans: list[Removal],
+        caches: _Caches,
     ) -> tuple[list[Removal], list[Note]]:
-        """Removal spans, unless they would take most of the article: then the removals that
-        context inferred are given back, and if the rules' own matches still take most of
-        it, nothing is removed. Either way a note says so."""
+        """Removal spans, unless they would take most of the article.
+
+        Then the decisions are made again from the rules' own matches only, giving back
+        what context inferred; that is kept if it takes no more than the limit and is
+        stable (cleaning its output again would remove nothing, so cleaning stays
+        idempotent). Otherwise nothing is removed. Either way a note says so.
+        """
         content = sum(b.end - b.start for b in blocks)
         limit = self.config.max_removed_share * content
 
-        def spans_for(verdicts: dict[int, Verdict]) -> tuple[list[Removal], int]:
-            removals = removals_for_blocks(normalised, blocks, verdicts) + spans
-            return removals, sum(len(r.text.strip()) for r in removals)
+        def spans_for(verdicts: dict[int, Verdict], found: list[Removal]) -> list[Removal]:
+            return removals_for_blocks(normalised, blocks, verdicts) + found
 
-        removals, removed = spans_for(decided)
+        def chars(removals: list[Removal]) -> int:
+            return sum(len(r.text.strip()) for r in removals)
+
+        removals = spans_for(decided, spans)
+        removed = chars(removals)
         if content < self.config.guard_min_chars or removed <= limit:
             return removals, []
         share = f"{removed / content:.0%} of {content} characters"
-        certain = {i: v for i, v in decided.items() if not v.inferred}
-        removals, removed = spans_for(certain)
-        if removed <= limit:
-            note = (
-                f"the rules would remove {share}, above "
-                f"{self.config.max_removed_share:.0%}; kept the {len(decided) - len(certain)} "
-                "blocks that only context marked"
-            )
-            return removals, [Note("guard", note)]
-        note = (
-            f"the rules would remove {share}, above {self.config.max_removed_share:.0%}, "
-            "even from their own matches alone; kept the article whole"
-        )
+        above = f"above {self.config.max_removed_share:.0%}"
+        certain, certain_spans = self._decide(blocks, normalised, caches, infer=False)
+        removals = spans_for(certain, certain_spans)
+        if chars(removals) <= limit:
+            left = [b for b in blocks if b.index not in certain]
+            again, _ = self._decide(left, normalised, caches)
+            if not again:
+                gave_back = len(set(decided) - set(certain))
+                note = f"the rules would remove {share}, {above}; kept the {gave_back} blocks "
+                note += "that only context marked"
+                return removals, [Note("guard", note)]
+        note = f"the rules would remove {share}, {above}, even from their own matches alone; "
+        note += "kept the article whole"
         return [], [Note("guard", note)]
 
     def _decide(
-        self, blocks: list[Block], normalised: str
+        self,
+        blocks: list[Block],
+        normalised: str,
+        caches: _Caches,
+        infer: bool = True,
     ) -> tuple[dict[int, Verdict], list[Removal]]:
         """Block verdicts and span removals, repeated on the kept blocks until none is new.
 
         Positions (head, tail, neighbours) are judged among the blocks that remain, so a
         second pass sees what cleaning the cleaned text would see: the fixpoint makes
-        cleaning idempotent.
+        cleaning idempotent. With ``infer`` off only the rules' own matches and verified
+        copies count.
         """
+        matches, shingles = caches
         decided: dict[int, Verdict] = {}
         spans: dict[tuple[int, int], Removal] = {}
-        matches: MatchCache = {}
-        shingles = ShingleCache(self.config)
         for _ in range(_MAX_PASSES):
             kept = [b for b in blocks if b.index not in decided]
             new: dict[int, Verdict] = {}
             if self.config.boilerplate:
-                new, found = find_boilerplate(kept, self.rules, normalised, matches)
+                new, found = find_boilerplate(kept, self.rules, normalised, matches, infer)
                 for removal in found:
                     spans.setdefault((removal.start, removal.end), removal)
             if self.config.dedup_in_document:
-                copies = find_duplicate_blocks(kept, self.config, new, shingles)
+                copies = find_duplicate_blocks(kept, self.config, new, shingles, infer)
                 for index, verdict in copies.items():
                     new.setdefault(index, verdict)
             if not new:

@@ -13,7 +13,7 @@ from functools import lru_cache
 import numpy as np
 
 from cleaner.config import CleanerConfig
-from cleaner.minhash import Signer, jaccard, shingle_hashes, shingle_text
+from cleaner.minhash import Signer, fold_texts, jaccard, shingle_hashes
 from cleaner.model import Block, Category, Verdict
 
 #: Categories whose blocks mark the metadata around a photo: a short passage repeated next
@@ -33,49 +33,74 @@ def _signer(num_perm: int) -> Signer:
 
 
 class ShingleCache:
-    """Each block's folded text, shingle hashes and signature, computed once per document
-    and reused by every decision pass."""
+    """Each block's compared form, shingle hashes and signature, computed once per document
+    (in one numpy batch) and reused by every decision pass."""
 
     def __init__(self, config: CleanerConfig) -> None:
         self.config = config
-        self.folded: dict[int, str] = {}
+        #: Per block: the compared form as bytes (equal exactly when the forms are), its
+        #: length and its last character.
+        self.keys: dict[int, bytes] = {}
+        self.sizes: dict[int, int] = {}
+        self.last: dict[int, str] = {}
         self.hashes: dict[int, np.ndarray] = {}
         self.signatures: dict[int, np.ndarray] = {}
+        # Near-duplicate pairs (by block index) among the blocks of the first call; later
+        # passes look at fewer blocks, so they only filter these.
+        self._pairs: list[tuple[int, int, float]] | None = None
+        self._paired: frozenset[int] = frozenset()
 
     def fold(self, blocks: Sequence[Block]) -> None:
-        for block in blocks:
-            if block.index not in self.folded:
-                self.folded[block.index] = shingle_text(block.text)
-
-    def sign(self, indices: Sequence[int]) -> None:
-        todo = [i for i in indices if i not in self.signatures]
+        """Compare forms for all blocks; shingles and signatures for paragraph-long ones."""
+        todo = [b for b in blocks if b.index not in self.keys]
         if not todo:
             return
-        hashes, offsets = shingle_hashes([self.folded[i] for i in todo], self.config.shingle_size)
+        folded = fold_texts([b.text for b in todo])
+        long = []
+        for k, block in enumerate(todo):
+            self.keys[block.index] = folded.key(k)
+            self.sizes[block.index] = size = folded.size(k)
+            self.last[block.index] = folded.last(k)
+            if size >= self.config.duplicate_min_chars:
+                long.append(k)
+        if not long:
+            return
+        hashes, offsets = shingle_hashes(folded.select(long), self.config.shingle_size)
         # Sign a sample of each block's shingles: those whose hash is even. The sample is
         # chosen by value, so two copies keep the same shingles and their estimate holds;
         # it halves the signing work, and exact Jaccard on the full sets still decides.
-        keep = (hashes & np.uint32(1)) == 0
-        counts = np.add.reduceat(keep, offsets[:-1]) if len(hashes) else np.zeros(0, int)
-        sampled = np.concatenate(([0], np.cumsum(counts)))
-        rows = _signer(self.config.num_perm).signatures(hashes[keep], sampled)
-        for k, i in enumerate(todo):
-            self.hashes[i] = hashes[offsets[k] : offsets[k + 1]]
-            self.signatures[i] = rows[k]
+        even = (hashes & np.uint32(1)) == 0
+        sampled = np.concatenate(([0], np.cumsum(even)))[offsets]
+        rows = _signer(self.config.num_perm).signatures(hashes[even], sampled)
+        for n, k in enumerate(long):
+            index = todo[k].index
+            self.hashes[index] = hashes[offsets[n] : offsets[n + 1]]
+            self.signatures[index] = rows[n]
 
     def near_duplicates(self, indices: Sequence[int]) -> list[tuple[int, int, float]]:
         """Pairs ``(earlier, later, jaccard)`` of positions in ``indices`` at or above the
         threshold: candidates by signature, verified by exact Jaccard."""
-        self.sign(indices)
+        if self._pairs is None or not self._paired.issuperset(indices):
+            self._pairs = self._compute_pairs(indices)
+            self._paired = frozenset(indices)
+        position = {index: p for p, index in enumerate(indices)}
+        return [
+            (position[a], position[b], similarity)
+            for a, b, similarity in self._pairs
+            if a in position and b in position
+        ]
+
+    def _compute_pairs(self, indices: Sequence[int]) -> list[tuple[int, int, float]]:
         signatures = np.stack([self.signatures[i] for i in indices])
-        estimate = (signatures[:, None, :] == signatures[None, :, :]).mean(axis=2)
-        floor = self.config.duplicate_threshold - _ESTIMATE_SLACK
-        rows, cols = np.nonzero(np.triu(estimate >= floor, 1))
+        # Matching permutations per pair, counted in small integers (no float means).
+        agree = (signatures[:, None, :] == signatures[None, :, :]).sum(axis=2, dtype=np.int16)
+        floor = (self.config.duplicate_threshold - _ESTIMATE_SLACK) * self.config.num_perm
+        rows, cols = np.nonzero(np.triu(agree >= floor, 1))
         pairs = []
         for i, j in zip(rows.tolist(), cols.tolist(), strict=True):
             similarity = jaccard(self.hashes[indices[i]], self.hashes[indices[j]])
             if similarity >= self.config.duplicate_threshold:
-                pairs.append((i, j, similarity))
+                pairs.append((indices[i], indices[j], similarity))
         return pairs
 
 
@@ -84,11 +109,14 @@ def find_duplicate_blocks(
     config: CleanerConfig,
     decided: Mapping[int, Verdict],
     cache: ShingleCache | None = None,
+    infer: bool = True,
 ) -> dict[int, Verdict]:
     """Verdicts for blocks that repeat an earlier kept block (and for captions shown twice).
 
     ``blocks`` are the blocks still kept, in order; ``decided`` holds this pass's boilerplate
-    verdicts by block index, which are not compared but give the photo context.
+    verdicts by block index, which are not compared but give the photo context. With
+    ``infer`` off, a short repeat counts only as a recycled sentence, not as a caption
+    shown twice (that is read from context).
     """
     if cache is None:
         cache = ShingleCache(config)
@@ -96,20 +124,23 @@ def find_duplicate_blocks(
     # Positions in ``blocks`` (adjacency is judged among kept blocks) and their verdicts.
     context = {p: decided[b.index] for p, b in enumerate(blocks) if b.index in decided}
     kept = [p for p in range(len(blocks)) if p not in context]
-    folded = {p: cache.folded[blocks[p].index] for p in kept}
+    size = {p: cache.sizes[blocks[p].index] for p in kept}
     copy_of: dict[int, tuple[int, float]] = {}
 
-    first_seen: dict[str, int] = {}
+    first_seen: dict[bytes, int] = {}
     for p in kept:
-        first = first_seen.get(folded[p])
+        key = cache.keys[blocks[p].index]
+        first = first_seen.get(key)
         if first is None:
-            first_seen[folded[p]] = p
-        elif _is_recycled(folded[p], config) or _frames_photo(first, p, context):
+            first_seen[key] = p
+        elif _is_recycled(size[p], cache.last[blocks[p].index], config) or (
+            infer and _frames_photo(first, p, context)
+        ):
             copy_of[p] = (first, 1.0)
         else:
-            first_seen[folded[p]] = p  # the next repeat is compared with this copy
+            first_seen[key] = p  # the next repeat is compared with this copy
 
-    long = [p for p in kept if len(folded[p]) >= config.duplicate_min_chars and p not in copy_of]
+    long = [p for p in kept if size[p] >= config.duplicate_min_chars and p not in copy_of]
     if len(long) > 1:
         for i, j, similarity in cache.near_duplicates([blocks[p].index for p in long]):
             if long[j] not in copy_of:
@@ -126,7 +157,7 @@ def find_duplicate_blocks(
             f"duplicate_in_document.{kind}",
             f"{kind} copy of block {blocks[first].index} (jaccard {similarity:.2f})",
         )
-        if _frames_photo(first, later, context):
+        if infer and _frames_photo(first, later, context):
             verdicts[blocks[first].index] = Verdict(
                 Category.CAPTION,
                 "caption.repeated",
@@ -136,16 +167,16 @@ def find_duplicate_blocks(
     return verdicts
 
 
-def _is_recycled(folded: str, config: CleanerConfig) -> bool:
+def _is_recycled(size: int, last: str, config: CleanerConfig) -> bool:
     """Whether a repeated block is a recycled passage rather than repeated structure.
 
     Long blocks are; a short one only if it is a sentence. List items, table cells and
     sub-headings (no closing punctuation) recur legitimately, a table of contents repeats
     the headings below it.
     """
-    if len(folded) >= config.duplicate_min_chars:
+    if size >= config.duplicate_min_chars:
         return True
-    return len(folded) >= config.exact_min_chars and folded[-1] in _SENTENCE_END
+    return size >= config.exact_min_chars and last in _SENTENCE_END
 
 
 def _frames_photo(first: int, later: int, context: Mapping[int, Verdict]) -> bool:

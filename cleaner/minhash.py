@@ -8,26 +8,46 @@ Python call per shingle. :func:`to_minhash` wraps a row for datasketch's LSH cla
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from datasketch import LeanMinHash, MinHash
 
-# Pairs replaced in turn: str.replace is C-fast where str.translate with a table walks the
-# string in Python objects, five times slower on non-ASCII text.
-_FOLD = (
-    ("‘", "'"), ("’", "'"), ("‚", "'"), ("′", "'"), ("`", "'"), ("´", "'"),
-    ("“", '"'), ("”", '"'), ("„", '"'), ("″", '"'), ("«", '"'), ("»", '"'),
-    ("–", "-"), ("—", "-"), ("‑", "-"), ("−", "-"),
-)  # fmt: skip
+# Quote, apostrophe and dash variants, compared as their ASCII forms.
+_FOLD = {
+    "‘": "'", "’": "'", "‚": "'", "′": "'", "`": "'", "´": "'",
+    "“": '"', "”": '"', "„": '"', "″": '"', "«": '"', "»": '"',
+    "–": "-", "—": "-", "‑": "-", "−": "-",
+}  # fmt: skip
+_FOLD_TABLE = str.maketrans(_FOLD)
+
+
+def _single_spaced(text: str) -> str:
+    """``" ".join(text.split())``, skipped when it would change nothing: every whitespace
+    character but the plain space is unprintable, so a printable text without doubled or
+    edge spaces is already single-spaced."""
+    if "  " in text or not text.isprintable() or text[:1] == " " or text[-1:] == " ":
+        return " ".join(text.split())
+    return text
+
+
+@lru_cache(maxsize=1)
+def _fold_table() -> np.ndarray:
+    """The quote folding as a table over all code points (4 MiB, built once per process):
+    one gather folds a whole batch, where str.translate is slow on non-ASCII text."""
+    table = np.arange(sys.maxunicode + 1, dtype=np.uint32)
+    for source, target in _FOLD.items():
+        table[ord(source)] = ord(target)
+    return table
 
 # Polynomial rolling hash over code points, wrapping at 2^64.
 _BASE = np.uint64(0x100000001B3)
 _M1 = np.uint64(0xFF51AFD7ED558CCD)
 _M2 = np.uint64(0xC4CEB9FE1A85EC53)
 _S33 = np.uint64(33)
-_S32 = np.uint64(32)
 _LOW32 = np.uint64(0xFFFFFFFF)
 _F1 = np.uint32(0x85EBCA6B)
 _F2 = np.uint32(0xC2B2AE35)
@@ -35,40 +55,80 @@ _F2 = np.uint32(0xC2B2AE35)
 
 def shingle_text(text: str) -> str:
     """The form passages are compared in: case, quote style, dashes and spacing folded."""
-    text = " ".join(text.casefold().split())
-    if not text.isascii():
-        for source, target in _FOLD:
-            if source in text:
-                text = text.replace(source, target)
-    return text
+    return " ".join(text.casefold().split()).translate(_FOLD_TABLE)
 
 
-def shingle_hashes(texts: Sequence[str], size: int) -> tuple[np.ndarray, np.ndarray]:
+@dataclass(frozen=True)
+class Folded:
+    """Many texts in their compared form (:func:`shingle_text`), as one array of code points:
+    text ``i`` is ``codes[offsets[i]:offsets[i + 1]]``."""
+
+    codes: np.ndarray
+    offsets: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    def key(self, i: int) -> bytes:
+        """Equal for two texts exactly when their compared forms are equal."""
+        return self.codes[self.offsets[i] : self.offsets[i + 1]].tobytes()
+
+    def select(self, indices: Sequence[int]) -> Folded:
+        """The batch of only these texts, in this order."""
+        parts = [self.codes[self.offsets[i] : self.offsets[i + 1]] for i in indices]
+        lengths = np.fromiter(map(len, parts), dtype=np.int64, count=len(parts))
+        codes = np.concatenate(parts) if parts else self.codes[:0]
+        return Folded(codes, np.concatenate(([0], np.cumsum(lengths))))
+
+    def size(self, i: int) -> int:
+        return int(self.offsets[i + 1] - self.offsets[i])
+
+    def last(self, i: int) -> str:
+        """The compared form's last character ("" for an empty text)."""
+        end = int(self.offsets[i + 1])
+        return chr(self.codes[end - 1]) if end > self.offsets[i] else ""
+
+
+def fold_texts(texts: Sequence[str]) -> Folded:
+    """Fold many texts at once: case and spacing by str methods, quotes by a table lookup
+    over all code points together (str.translate is slow on non-ASCII text)."""
+    spaced = [_single_spaced(t.casefold()) for t in texts]
+    lengths = np.fromiter(map(len, spaced), dtype=np.int64, count=len(spaced))
+    codes = _fold_table()[np.frombuffer("".join(spaced).encode("utf-32-le"), dtype=np.uint32)]
+    return Folded(codes, np.concatenate(([0], np.cumsum(lengths))))
+
+
+def shingle_hashes(texts: Sequence[str] | Folded, size: int) -> tuple[np.ndarray, np.ndarray]:
     """32-bit hashes of the character ``size``-grams of every text, concatenated.
 
     Returns ``(hashes, offsets)``: the hashes of text ``i`` are
     ``hashes[offsets[i]:offsets[i + 1]]`` (a text shorter than ``size`` is one shingle).
+    Texts are hashed as given; pass a :class:`Folded` batch to compare folded forms.
     Hashes are stable across processes and machines.
     """
-    lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
-    joined = "".join(texts)
-    codes = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
-    starts = np.concatenate(([0], np.cumsum(lengths)))
+    if isinstance(texts, Folded):
+        codes, starts = texts.codes.astype(np.uint64), texts.offsets
+    else:
+        codes = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32)
+        codes = codes.astype(np.uint64)
+        lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+        starts = np.concatenate(([0], np.cumsum(lengths)))
+    lengths = np.diff(starts)
     counts = np.maximum(lengths - size + 1, np.minimum(lengths, 1))
     offsets = np.concatenate(([0], np.cumsum(counts)))
     if len(codes) == 0:
         return np.zeros(0, dtype=np.uint32), offsets
     # Rolling hash of the window starting at every position of the joined text ...
     padded = np.concatenate((codes, np.zeros(size - 1, dtype=np.uint64)))
-    window = np.zeros(len(codes), dtype=np.uint64)
     span = len(codes)
+    window = padded[:span].copy()
     with np.errstate(over="ignore"):
-        for k in range(size):
-            window = window * _BASE + padded[k : k + span]
+        for k in range(1, size):
+            window *= _BASE
+            window += padded[k : k + span]
     # ... of which each text keeps the windows that lie inside it; a short text keeps its one
     # (zero-padded) window, cut to its own length so that it does not see the next text.
-    short = np.flatnonzero((lengths < size) & (lengths > 0))
-    for i in short:
+    for i in np.flatnonzero((lengths < size) & (lengths > 0)):
         s = int(starts[i])
         h = np.uint64(0)
         with np.errstate(over="ignore"):

@@ -46,18 +46,27 @@ def test_clean_many_is_lazy_and_matches_clean() -> None:
 
 
 def test_guard_gives_back_inferred_removals_first() -> None:
-    # Ten date stamps with headlines between them: the stamps are certain, the headlines
-    # only sandwiched. Together they are most of the text, so the headlines come back.
+    # Consent-dialog headings (certain) with a sentence between each two (only sandwiched):
+    # together most of the text, so the sentences come back and the headings still go.
     lines = []
-    for day in range(10, 20):
-        lines += [f"Published Dec {day}, 2023", f"Headline number {day} about the tennis season"]
-    text = "\n".join([*lines, PROSE]) + "\n"
+    for i in range(8):
+        lines += ["Cookie Settings", f"Paragraph {i} of a story about the bridge that closed."]
+    text = "\n".join([*lines, "Cookie Settings", PROSE]) + "\n"
     result = clean_and_explain(text)
     assert [n.code for n in result.notes] == ["guard"]
     assert "context" in result.notes[0].message
-    assert all(not r.rule_id.endswith(".sandwiched") for r in result.removals)
-    assert all(r.category is Category.TIMESTAMP for r in result.removals)
-    assert "Headline number 12" in result.text
+    assert {r.rule_id for r in result.removals} == {"cookie_banner.policy_heading"}
+    assert "Paragraph 3 of a story" in result.text
+    assert clean_and_explain(result.text).text == result.text
+
+
+def test_guard_still_finds_copies_in_what_it_gives_back() -> None:
+    # Lone separators do not mark a region, and copies go whatever the guard decides.
+    paragraph = PROSE + " The mayor said the work would start in the spring."
+    text = f"|\n{paragraph}\n{paragraph}\n|\n"
+    result = clean_and_explain(text)
+    assert result.text.count(paragraph) == 1
+    assert clean_and_explain(result.text).text == result.text
 
 
 def test_guard_keeps_an_article_that_certain_matches_would_eat() -> None:
