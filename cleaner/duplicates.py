@@ -7,6 +7,7 @@ signature only saves comparisons and never decides alone.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 
@@ -56,26 +57,25 @@ class ShingleCache:
         if not todo:
             return
         folded = fold_texts([b.text for b in todo])
-        long = []
-        for k, block in enumerate(todo):
-            self.keys[block.index] = folded.key(k)
-            self.sizes[block.index] = size = folded.size(k)
-            self.last[block.index] = folded.last(k)
-            if size >= self.config.duplicate_min_chars:
-                long.append(k)
+        indices = [b.index for b in todo]
+        sizes = folded.sizes()
+        self.keys.update(zip(indices, folded.keys(), strict=True))
+        self.sizes.update(zip(indices, sizes, strict=True))
+        self.last.update(zip(indices, folded.lasts(), strict=True))
+        long = [k for k, size in enumerate(sizes) if size >= self.config.duplicate_min_chars]
         if not long:
             return
         hashes, offsets = shingle_hashes(folded.select(long), self.config.shingle_size)
         # Sign a sample of each block's shingles: those whose hash is even. The sample is
         # chosen by value, so two copies keep the same shingles and their estimate holds;
         # it halves the signing work, and exact Jaccard on the full sets still decides.
-        even = (hashes & np.uint32(1)) == 0
+        even = (hashes & np.uint32(3)) == 0
         sampled = np.concatenate(([0], np.cumsum(even)))[offsets]
         rows = _signer(self.config.num_perm).signatures(hashes[even], sampled)
+        bounds = offsets.tolist()
         for n, k in enumerate(long):
-            index = todo[k].index
-            self.hashes[index] = hashes[offsets[n] : offsets[n + 1]]
-            self.signatures[index] = rows[n]
+            self.hashes[indices[k]] = hashes[bounds[n] : bounds[n + 1]]
+            self.signatures[indices[k]] = rows[n]
 
     def near_duplicates(self, indices: Sequence[int]) -> list[tuple[int, int, float]]:
         """Pairs ``(earlier, later, jaccard)`` of positions in ``indices`` at or above the
@@ -92,16 +92,45 @@ class ShingleCache:
 
     def _compute_pairs(self, indices: Sequence[int]) -> list[tuple[int, int, float]]:
         signatures = np.stack([self.signatures[i] for i in indices])
-        # Matching permutations per pair, counted in small integers (no float means).
-        agree = (signatures[:, None, :] == signatures[None, :, :]).sum(axis=2, dtype=np.int16)
+        rows, cols = _banded_candidates(signatures)
+        # Of those, the pairs whose signatures agree often enough to be worth verifying.
+        agree = (signatures[rows] == signatures[cols]).sum(axis=1)
         floor = (self.config.duplicate_threshold - _ESTIMATE_SLACK) * self.config.num_perm
-        rows, cols = np.nonzero(np.triu(agree >= floor, 1))
+        keep = agree >= floor
         pairs = []
-        for i, j in zip(rows.tolist(), cols.tolist(), strict=True):
+        for i, j in zip(rows[keep].tolist(), cols[keep].tolist(), strict=True):
             similarity = jaccard(self.hashes[indices[i]], self.hashes[indices[j]])
             if similarity >= self.config.duplicate_threshold:
                 pairs.append((indices[i], indices[j], similarity))
         return pairs
+
+
+def _banded_candidates(signatures: np.ndarray, rows: int = 2) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs ``(i, j)``, i < j, whose signatures agree on every row of at least one band:
+    LSH banding, O(n log n) where comparing all pairs is O(n²). With bands of two rows of
+    32, a pair of Jaccard 0.5 becomes a candidate with probability 0.99."""
+    count, width = signatures.shape
+    bands = width // rows
+    keys = signatures[:, : bands * rows].astype(np.uint64).reshape(count, bands, rows)
+    keyed = (keys[:, :, 0] << np.uint64(32)) | keys[:, :, 1 % rows]
+    # One sort for all bands: order by (band, key); equal neighbours share a bucket.
+    band = np.broadcast_to(np.arange(bands), (count, bands)).ravel()
+    block = np.broadcast_to(np.arange(count)[:, None], (count, bands)).ravel()
+    flat = keyed.ravel()
+    order = np.lexsort((block, flat, band))
+    same = (flat[order][1:] == flat[order][:-1]) & (band[order][1:] == band[order][:-1])
+    if not same.any():
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty
+    found: set[tuple[int, int]] = set()
+    members = block[order]
+    starts = np.flatnonzero(np.diff(np.concatenate(([0], same.astype(np.int8)))) == 1)
+    ends = np.flatnonzero(np.diff(np.concatenate((same.astype(np.int8), [0]))) == -1) + 1
+    for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
+        bucket = members[start : end + 1].tolist()
+        found.update(itertools.combinations(bucket, 2))
+    pairs = np.array(sorted(found), dtype=np.int64)
+    return pairs[:, 0], pairs[:, 1]
 
 
 def find_duplicate_blocks(

@@ -8,6 +8,7 @@ Python call per shingle. :func:`to_minhash` wraps a row for datasketch's LSH cla
 
 from __future__ import annotations
 
+import itertools
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,22 +26,15 @@ _FOLD = {
 _FOLD_TABLE = str.maketrans(_FOLD)
 
 
-def _single_spaced(text: str) -> str:
-    """``" ".join(text.split())``, skipped when it would change nothing: every whitespace
-    character but the plain space is unprintable, so a printable text without doubled or
-    edge spaces is already single-spaced."""
-    if "  " in text or not text.isprintable() or text[:1] == " " or text[-1:] == " ":
-        return " ".join(text.split())
-    return text
-
-
 @lru_cache(maxsize=1)
 def _fold_table() -> np.ndarray:
-    """The quote folding as a table over all code points (4 MiB, built once per process):
-    one gather folds a whole batch, where str.translate is slow on non-ASCII text."""
+    """Quote folding, and every space (as str.split knows them) to " ", as a table over all
+    code points (4 MiB, built once per process): one gather folds a whole batch, where
+    str.translate is slow on non-ASCII text."""
     table = np.arange(sys.maxunicode + 1, dtype=np.uint32)
     for source, target in _FOLD.items():
         table[ord(source)] = ord(target)
+    table[[c for c in range(sys.maxunicode + 1) if chr(c).isspace()]] = ord(" ")
     return table
 
 # Polynomial rolling hash over code points, wrapping at 2^64.
@@ -51,6 +45,7 @@ _S33 = np.uint64(33)
 _LOW32 = np.uint64(0xFFFFFFFF)
 _F1 = np.uint32(0x85EBCA6B)
 _F2 = np.uint32(0xC2B2AE35)
+_SPACE = np.uint32(ord(" "))
 
 
 def shingle_text(text: str) -> str:
@@ -73,6 +68,22 @@ class Folded:
         """Equal for two texts exactly when their compared forms are equal."""
         return self.codes[self.offsets[i] : self.offsets[i + 1]].tobytes()
 
+    def keys(self) -> list[bytes]:
+        """Every text's compared form as bytes (equal exactly when the forms are)."""
+        raw = self.codes.tobytes()
+        bounds = (self.offsets * 4).tolist()
+        return [raw[a:b] for a, b in itertools.pairwise(bounds)]
+
+    def sizes(self) -> list[int]:
+        return np.diff(self.offsets).tolist()  # type: ignore[no-any-return]
+
+    def lasts(self) -> list[str]:
+        """Every text's last compared character ("" for an empty text)."""
+        ends = self.offsets[1:]
+        nonempty = ends > self.offsets[:-1]
+        last = np.where(nonempty, self.codes[np.maximum(ends - 1, 0)] if len(self.codes) else 0, 0)
+        return [chr(c) if ok else "" for c, ok in zip(last.tolist(), nonempty.tolist(), strict=True)]
+
     def select(self, indices: Sequence[int]) -> Folded:
         """The batch of only these texts, in this order."""
         parts = [self.codes[self.offsets[i] : self.offsets[i + 1]] for i in indices]
@@ -90,12 +101,33 @@ class Folded:
 
 
 def fold_texts(texts: Sequence[str]) -> Folded:
-    """Fold many texts at once: case and spacing by str methods, quotes by a table lookup
-    over all code points together (str.translate is slow on non-ASCII text)."""
-    spaced = [_single_spaced(t.casefold()) for t in texts]
-    lengths = np.fromiter(map(len, spaced), dtype=np.int64, count=len(spaced))
-    codes = _fold_table()[np.frombuffer("".join(spaced).encode("utf-32-le"), dtype=np.uint32)]
-    return Folded(codes, np.concatenate(([0], np.cumsum(lengths))))
+    """Fold many texts at once, equal to :func:`shingle_text` on each: case by str.casefold
+    (on the joined texts when that keeps every length), then quotes and spaces by one table
+    lookup over all code points, and runs of spaces collapsed and trimmed by masks."""
+    joined = "".join(texts)
+    folded = joined.casefold()
+    if len(folded) == len(joined):
+        lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    else:  # "ß" folds to "ss": fold each text to know where it ends
+        parts = [t.casefold() for t in texts]
+        folded = "".join(parts)
+        lengths = np.fromiter(map(len, parts), dtype=np.int64, count=len(parts))
+    codes = _fold_table()[np.frombuffer(folded.encode("utf-32-le"), dtype=np.uint32)]
+    starts = np.concatenate(([0], np.cumsum(lengths)))
+    space = codes == _SPACE
+    if not space.any():
+        return Folded(codes, starts)
+    # A space goes when it starts its text, follows a space, or has no other character
+    # after it in its text: what " ".join(text.split()) leaves.
+    position = np.arange(len(codes))
+    end = np.repeat(starts[1:], lengths)
+    first = position == np.repeat(starts[:-1], lengths)
+    after_space = np.concatenate(([False], space[:-1])) & ~first
+    next_char = np.where(space, len(codes), position)
+    next_char = np.minimum.accumulate(next_char[::-1])[::-1]
+    drop = space & (first | after_space | (next_char >= end))
+    kept = np.concatenate(([0], np.cumsum(~drop)))[starts]
+    return Folded(codes[~drop], kept)
 
 
 def shingle_hashes(texts: Sequence[str] | Folded, size: int) -> tuple[np.ndarray, np.ndarray]:

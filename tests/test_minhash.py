@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cleaner import Category, clean_and_explain
-from cleaner.minhash import Signer, jaccard, shingle_hashes, shingle_text
+from cleaner.minhash import Signer, fold_texts, jaccard, shingle_hashes, shingle_text
 
 
 @settings(max_examples=60, deadline=None)
@@ -35,6 +35,24 @@ def test_shingles_do_not_cross_texts_and_are_stable() -> None:
 
 def test_folding_makes_quote_styles_and_case_equal() -> None:
     assert shingle_text("Russia’s  “offer”") == shingle_text('russia\'s "offer"')
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.text(max_size=40),
+            st.text(alphabet=" \t\n\u00a0\u2003ßSſİiAa’“”–—«»x", max_size=20),
+        ),
+        max_size=6,
+    )
+)
+def test_batch_folding_equals_folding_each_text(texts: list[str]) -> None:
+    folded = fold_texts(texts)
+    assert len(folded) == len(texts)
+    for i, text in enumerate(texts):
+        assert folded.key(i).decode("utf-32-le") == shingle_text(text)
+        assert folded.size(i) == len(shingle_text(text))
 
 
 def test_exact_jaccard() -> None:

@@ -130,7 +130,7 @@ class RuleSet:
         firsts = [_rule_first_chars(r) for r in self.rules]
         plain: list[tuple[int, frozenset[str] | None]] = []
         by_word: dict[str, list[int]] = {}
-        by_char_needs: list[tuple[Callable[[str], object], int]] = []
+        by_char_needs: list[tuple[int, Callable[[str], object], int]] = []
         for order, (rule, first) in enumerate(zip(self.rules, firsts, strict=True)):
             if first is not None or not rule.needs:
                 plain.append((order, first))
@@ -140,7 +140,8 @@ class RuleSet:
                     by_word.setdefault(word, []).append(order)
             single = "".join(re.escape(w) for w in rule.needs if len(w) == 1)
             if single:
-                by_char_needs.append((re.compile(f"[{single}]").search, order))
+                limit = _limits(rule)[1]
+                by_char_needs.append((limit, re.compile(f"[{single}]").search, order))
         chars = set().union(*(f for _, f in plain if f is not None))
         entries = [(*_limits(r), _matcher(r), r) for r in self.rules]
         # Under each character, the rules by the longest block they take, so that one
@@ -158,8 +159,13 @@ class RuleSet:
         object.__setattr__(self, "_by_char", by_char)
         object.__setattr__(self, "_anywhere", by_length(o for o, f in plain if f is None))
         object.__setattr__(self, "_char_needs", tuple(by_char_needs))
-        object.__setattr__(self, "_folded_words", _automaton(folded))
-        object.__setattr__(self, "_exact_words", _automaton(exact))
+        # Each automaton with the longest block any rule it unlocks takes: longer blocks
+        # need not be scanned for its words at all.
+        def longest(words: dict[str, list[int]]) -> int:
+            return max((entries[o][1] for orders in words.values() for o in orders), default=0)
+
+        object.__setattr__(self, "_folded_words", (_automaton(folded), longest(folded)))
+        object.__setattr__(self, "_exact_words", (_automaton(exact), longest(exact)))
 
     def for_category(self, category: Category) -> tuple[Rule, ...]:
         return tuple(r for r in self.rules if r.category is category)
@@ -177,15 +183,15 @@ class RuleSet:
         limits, ranked = self._by_char.get(text[0], self._anywhere)  # type: ignore[attr-defined]
         orders: Iterable[int] = ranked[bisect.bisect_left(limits, size) :]
         triggered: set[int] = set()
-        for automaton, haystack in (
-            (self._folded_words, text.casefold()),  # type: ignore[attr-defined]
-            (self._exact_words, text),  # type: ignore[attr-defined]
+        for (automaton, longest), folded in (
+            (self._folded_words, True),  # type: ignore[attr-defined]
+            (self._exact_words, False),  # type: ignore[attr-defined]
         ):
-            if automaton is not None:
-                for _, unlocked in automaton.iter(haystack):
+            if automaton is not None and size <= longest:
+                for _, unlocked in automaton.iter(text.casefold() if folded else text):
                     triggered.update(unlocked)
-        for search, order in self._char_needs:  # type: ignore[attr-defined]
-            if search(text):
+        for longest, search, order in self._char_needs:  # type: ignore[attr-defined]
+            if size <= longest and search(text):
                 triggered.add(order)
         if triggered:
             orders = triggered.union(orders)
