@@ -82,7 +82,8 @@ class Folded:
         ends = self.offsets[1:]
         nonempty = ends > self.offsets[:-1]
         last = np.where(nonempty, self.codes[np.maximum(ends - 1, 0)] if len(self.codes) else 0, 0)
-        return [chr(c) if ok else "" for c, ok in zip(last.tolist(), nonempty.tolist(), strict=True)]
+        pairs = zip(last.tolist(), nonempty.tolist(), strict=True)
+        return [chr(c) if ok else "" for c, ok in pairs]
 
     def select(self, indices: Sequence[int]) -> Folded:
         """The batch of only these texts, in this order."""
