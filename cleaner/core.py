@@ -90,7 +90,9 @@ class Cleaner:
         above = f"above {self.config.max_removed_share:.0%}"
         certain, certain_spans = self._decide(blocks, normalised, caches, infer=False)
         removals = spans_for(certain, certain_spans)
-        if chars(removals) <= limit:
+        if chars(removals) > limit:
+            why = "even from their own matches alone"
+        else:
             left = [b for b in blocks if b.index not in certain]
             again, _ = self._decide(left, normalised, caches)
             if not again:
@@ -98,9 +100,8 @@ class Cleaner:
                 note = f"the rules would remove {share}, {above}; kept the {gave_back} blocks "
                 note += "that only context marked"
                 return removals, [Note("guard", note)]
-        note = f"the rules would remove {share}, {above}, even from their own matches alone; "
-        note += "kept the article whole"
-        return [], [Note("guard", note)]
+            why = "and cleaning what their own matches leave would remove more"
+        return [], [Note("guard", f"the rules would remove {share}, {above}, {why}; kept it whole")]
 
     def _decide(
         self,

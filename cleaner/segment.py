@@ -30,30 +30,31 @@ def segment_blocks(text: str) -> list[Block]:
     Leading and trailing whitespace of a line belongs to the separators, so a block's text
     never starts or ends with whitespace.
     """
-    spans: list[tuple[int, int]] = []
-    paragraph: list[tuple[int, int]] = []
-
-    def flush() -> None:
-        if len(paragraph) > 1 and _looks_hard_wrapped([text[s:e] for s, e in paragraph]):
-            spans.append((paragraph[0][0], paragraph[-1][1]))
-        else:
-            spans.extend(paragraph)
-        paragraph.clear()
-
+    paragraphs: list[list[tuple[int, int]]] = []
     position = 0
-    blank_since = False
+    blank_since = True
     for line in text.split("\n"):
         stripped = line.strip()
         if stripped:
-            if blank_since and paragraph:
-                flush()
+            if blank_since:
+                paragraphs.append([])
             start = position + line.index(stripped[0])
-            paragraph.append((start, start + len(stripped)))
+            paragraphs[-1].append((start, start + len(stripped)))
             blank_since = False
-        elif paragraph:
+        else:
             blank_since = True
         position += len(line) + 1
-    flush()
+
+    # Hard wrapping shows only where blank lines separate paragraphs: in a text without
+    # them, lines of like length are a list or a column of headlines, each its own block.
+    spans: list[tuple[int, int]] = []
+    for lines in paragraphs:
+        if len(paragraphs) > 1 and len(lines) > 1 and _looks_hard_wrapped(
+            [text[s:e] for s, e in lines]
+        ):
+            spans.append((lines[0][0], lines[-1][1]))
+        else:
+            spans.extend(lines)
 
     blocks = []
     for i, (start, end) in enumerate(spans):

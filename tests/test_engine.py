@@ -74,7 +74,7 @@ def test_guard_keeps_an_article_that_certain_matches_would_eat() -> None:
     result = clean_and_explain(text)
     assert result.removals == ()
     assert result.text == result.normalised
-    assert "whole" in result.notes[0].message
+    assert "own matches alone; kept it whole" in result.notes[0].message
 
 
 def test_guard_leaves_short_texts_alone() -> None:

@@ -82,3 +82,19 @@ def test_idempotent_and_deterministic_on_real_articles() -> None:
         once = first.clean(body)
         assert second.clean(body).removals == once.removals
         assert first.clean(once.text).text == once.text
+
+
+def test_hard_wrapped_paragraphs_are_one_block_but_headline_lists_are_not() -> None:
+    wrapped = (
+        "The council voted on Tuesday to close the old bridge for a year of\n"
+        "repairs, after engineers found cracks in two of the supports that\n"
+        "carry the road across the river and the railway line below it.\n"
+    )
+    text = f"{wrapped}\nA second paragraph follows here, short.\n"
+    assert [b.text.count("\n") for b in segment_blocks(text)] == [2, 0]
+    headlines = (
+        "Takeaways from the summit in Helsinki and what comes next\n"
+        "Ten things to know about the new bridge across the river\n"
+        "Why the council voted to close the old bridge for a year\n"
+    )
+    assert len(segment_blocks(headlines)) == 3
