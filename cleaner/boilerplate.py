@@ -111,8 +111,11 @@ def _decide(
     hits: list[list[Rule]] = [[] for _ in blocks]
     strong_rule: dict[int, Rule] = {}
 
-    for position, block in enumerate(blocks):
-        for rule, found in matches[position]:
+    for position, found_here in enumerate(matches):
+        if not found_here:
+            continue
+        block = blocks[position]
+        for rule, found in found_here:
             if not _position_ok(rule, position, count):
                 continue
             if rule.scope == "span":
@@ -162,10 +165,15 @@ def _decide(
                 )  # fmt: skip
 
     # Context: weak evidence and neighbour-bound rules next to removed blocks, to a fixpoint.
-    changed = True
+    # Only blocks that such a rule matched can change.
+    waiting = [
+        i for i, rules in enumerate(hits)
+        if i not in decided and any(r.requires_neighbour or not r.strong for r in rules)
+    ]  # fmt: skip
+    changed = bool(waiting)
     while changed:
         changed = False
-        for i in range(count):
+        for i in waiting:
             if i in decided:
                 continue
             around = [decided[j].category for j in (i - 1, i + 1) if j in decided]
