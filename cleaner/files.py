@@ -9,12 +9,18 @@ Nothing here cleans or prints. The rules that keep an in-place run safe live her
 * a file that changed between reading and writing is not overwritten;
 * symlinks are never written through, and a walk never follows one out of its root;
 * leftover temporary files from a killed run are never taken as input.
+
+Large files (JSON Lines) are streamed: :func:`open_input` opens with the same checks as
+:func:`read_file`, :class:`AtomicWriter` writes through a temporary file in pieces, and
+``.gz`` and ``.zst`` files are read and written compressed, by their name.
 """
 
 from __future__ import annotations
 
 import errno
 import fnmatch
+import gzip
+import io
 import os
 import stat
 import tempfile
@@ -22,7 +28,8 @@ from collections.abc import Iterable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from types import TracebackType
+from typing import IO, Literal, Protocol
 
 from cleaner.decode import looks_binary
 
@@ -30,16 +37,24 @@ __all__ = [
     "DEFAULT_INCLUDE",
     "STALE_TEMP_MESSAGE",
     "TEMP_MARK",
+    "AtomicWriter",
+    "ByteSink",
     "Candidate",
+    "Compression",
     "Discovery",
     "FileChangedError",
     "FileStamp",
     "NotRegularFileError",
+    "compressed_writer",
+    "compression_of",
+    "decompressed_reader",
     "describe_os_error",
     "discover",
     "is_temp_name",
     "looks_binary",
+    "open_input",
     "read_file",
+    "sniff_compression",
     "write_atomic",
 ]
 
@@ -256,10 +271,10 @@ def _walk(
     return out
 
 
-def read_file(path: Path, *, follow_symlinks: bool = True) -> tuple[bytes, FileStamp]:
-    """The bytes of a regular file and the stamp of the version that was read.
+def open_input(path: Path, *, follow_symlinks: bool = True) -> tuple[IO[bytes], FileStamp]:
+    """A regular file opened for reading, and the stamp of the version that was opened.
 
-    With ``follow_symlinks=False`` a symlink raises ``OSError(ELOOP)`` instead of being read,
+    With ``follow_symlinks=False`` a symlink raises ``OSError(ELOOP)`` instead of being opened,
     so a file swapped for a link after discovery is never read, let alone replaced.
     """
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
@@ -272,12 +287,90 @@ def read_file(path: Path, *, follow_symlinks: bool = True) -> tuple[bytes, FileS
             if stat.S_ISDIR(st.st_mode):
                 raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
             raise NotRegularFileError(errno.EINVAL, "not a regular file", str(path))
-        chunks = []
-        while chunk := os.read(fd, 1 << 20):
-            chunks.append(chunk)
-        return b"".join(chunks), FileStamp.of(st)
-    finally:
+        return os.fdopen(fd, "rb", buffering=1 << 20), FileStamp.of(st)
+    except BaseException:
         os.close(fd)
+        raise
+
+
+def read_file(path: Path, *, follow_symlinks: bool = True) -> tuple[bytes, FileStamp]:
+    """The bytes of a regular file and the stamp of the version that was read.
+
+    With ``follow_symlinks=False`` a symlink raises ``OSError(ELOOP)`` instead of being read,
+    so a file swapped for a link after discovery is never read, let alone replaced.
+    """
+    handle, stamp = open_input(path, follow_symlinks=follow_symlinks)
+    with handle:
+        return handle.read(), stamp
+
+
+class AtomicWriter:
+    """A new version of ``path``, written in pieces to a temporary file in its folder.
+
+    Nothing changes at ``path`` until :meth:`commit`, which flushes, fsyncs and moves the
+    temporary file over it with ``os.replace``. Leaving the ``with`` block without a commit
+    (an error, or a decision not to write) deletes the temporary file and leaves ``path`` as
+    it was. ``keep`` is the stamp of the version the new data was made from: at the commit the
+    file must still be that version (else :class:`FileChangedError`), and the new file gets
+    its mode and owner. ``mode`` sets the mode of a new file instead.
+    """
+
+    def __init__(
+        self, path: Path, *, keep: FileStamp | None = None, mode: int | None = None
+    ) -> None:
+        self.path = path
+        self.keep = keep
+        self.mode = keep.mode if keep is not None else mode
+        fd, self._tmp = tempfile.mkstemp(prefix=f".{path.name}{TEMP_MARK}", dir=path.parent)
+        self.stream: IO[bytes] = os.fdopen(fd, "wb")
+        self.committed = False
+
+    def write(self, data: bytes) -> None:
+        self.stream.write(data)
+
+    def commit(self) -> None:
+        out = self.stream
+        try:
+            out.flush()
+            keep = self.keep
+            if keep is not None:
+                with suppress(OSError):
+                    if (keep.uid, keep.gid) != (os.getuid(), os.getgid()):
+                        os.fchown(out.fileno(), keep.uid, keep.gid)
+            if self.mode is not None:
+                os.fchmod(out.fileno(), self.mode)
+            os.fsync(out.fileno())
+            out.close()
+            if keep is not None:
+                now = FileStamp.of(os.lstat(self.path))
+                if not now.same_version(keep):
+                    raise FileChangedError(
+                        0, "changed on disk while it was being cleaned", str(self.path)
+                    )
+            os.replace(self._tmp, self.path)
+        except BaseException:
+            self.discard()
+            raise
+        self.committed = True
+        _fsync_folder(self.path.parent)
+
+    def discard(self) -> None:
+        with suppress(OSError):
+            self.stream.close()
+        with suppress(OSError):
+            os.unlink(self._tmp)
+
+    def __enter__(self) -> AtomicWriter:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if not self.committed:
+            self.discard()
 
 
 def write_atomic(
@@ -293,30 +386,88 @@ def write_atomic(
     version (else :class:`FileChangedError`), and the new file gets its mode and owner.
     ``mode`` sets the mode of a new file instead.
     """
-    folder = path.parent
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}{TEMP_MARK}", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-            out.flush()
-            if keep is not None:
-                mode = keep.mode
-                with suppress(OSError):
-                    if (keep.uid, keep.gid) != (os.getuid(), os.getgid()):
-                        os.fchown(out.fileno(), keep.uid, keep.gid)
-            if mode is not None:
-                os.fchmod(out.fileno(), mode)
-            os.fsync(out.fileno())
-        if keep is not None:
-            now = FileStamp.of(os.lstat(path))
-            if not now.same_version(keep):
-                raise FileChangedError(0, "changed on disk while it was being cleaned", str(path))
-        os.replace(tmp, path)
-    except BaseException:
-        with suppress(OSError):
-            os.unlink(tmp)
-        raise
-    _fsync_folder(folder)
+    with AtomicWriter(path, keep=keep, mode=mode) as out:
+        out.write(data)
+        out.commit()
+
+
+Compression = Literal["gzip", "zstd"] | None
+
+_SUFFIXES: dict[str, Compression] = {".gz": "gzip", ".zst": "zstd", ".zstd": "zstd"}
+_MAGIC: dict[bytes, Compression] = {b"\x1f\x8b": "gzip", b"\x28\xb5\x2f\xfd": "zstd"}
+
+
+def compression_of(name: str | Path) -> Compression:
+    """The compression that a file's name says it has (``.gz``, ``.zst``), or None."""
+    return _SUFFIXES.get(Path(name).suffix.lower())
+
+
+def sniff_compression(head: bytes) -> Compression:
+    """The compression that a stream's first bytes show (standard input has no name)."""
+    for magic, kind in _MAGIC.items():
+        if head.startswith(magic):
+            return kind
+    return None
+
+
+def decompressed_reader(raw: IO[bytes], compression: Compression) -> io.BufferedIOBase:
+    """``raw`` read decompressed, line by line. Closing the reader leaves ``raw`` open."""
+    if compression == "gzip":
+        return gzip.GzipFile(fileobj=raw, mode="rb")
+    if compression == "zstd":
+        import zstandard
+
+        reader = zstandard.ZstdDecompressor().stream_reader(
+            raw, read_across_frames=True, closefd=False
+        )
+        return io.BufferedReader(reader, buffer_size=1 << 20)
+    return _Unclosing(raw)
+
+
+class ByteSink(Protocol):
+    def write(self, data: bytes, /) -> int: ...
+
+    def close(self) -> None: ...
+
+
+def compressed_writer(raw: IO[bytes], compression: Compression) -> ByteSink:
+    """A writer that compresses into ``raw``. Closing it ends the stream; ``raw`` stays open.
+
+    gzip gets no name and no time in its header, so the same input gives the same bytes.
+    """
+    if compression == "gzip":
+        return gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=6, filename="", mtime=0)
+    if compression == "zstd":
+        import zstandard
+
+        return zstandard.ZstdCompressor(level=3).stream_writer(raw, closefd=False)
+    return _Unclosing(raw)
+
+
+class _Unclosing(io.BufferedIOBase):
+    # The uncompressed case: like the gzip and zstd streams, closing it leaves ``raw`` open.
+    def __init__(self, raw: IO[bytes]) -> None:
+        self._raw = raw
+
+    def readable(self) -> bool:
+        return True
+
+    def writable(self) -> bool:
+        return True
+
+    def read(self, size: int | None = -1) -> bytes:
+        return self._raw.read(-1 if size is None else size)
+
+    def readline(self, size: int | None = -1) -> bytes:
+        return self._raw.readline(-1 if size is None else size)
+
+    def write(self, data: bytes) -> int:  # type: ignore[override]
+        return self._raw.write(data)
+
+    def close(self) -> None:
+        if not self.closed:
+            self._raw.flush()
+        super().close()
 
 
 def _fsync_folder(folder: Path) -> None:
