@@ -14,6 +14,14 @@ from cleaner.model import (
     apply_removals,
     apply_repairs,
 )
+from cleaner.records import (
+    Document,
+    RecordFields,
+    clean_record,
+    clean_records,
+    read_jsonl,
+    write_jsonl,
+)
 
 __all__ = [
     "DEFAULT_CONFIG",
@@ -21,7 +29,9 @@ __all__ = [
     "Category",
     "Cleaner",
     "CleanerConfig",
+    "Document",
     "Note",
+    "RecordFields",
     "Removal",
     "Repair",
     "Result",
@@ -29,4 +39,8 @@ __all__ = [
     "apply_repairs",
     "clean",
     "clean_and_explain",
+    "clean_record",
+    "clean_records",
+    "read_jsonl",
+    "write_jsonl",
 ]
