@@ -1,18 +1,24 @@
 """The command line: ``cleaner clean`` and ``cleaner explain``, a thin shell over the core.
 
 Everything a run touches on disk goes through :mod:`cleaner.files`; the cleaning itself is
-:class:`~cleaner.Cleaner` (and, for JSON Lines, :mod:`cleaner.records`); what is shown comes
-from :mod:`cleaner.explain`. This module plans the run, fans it out to processes, and turns
-what happened into messages and exit codes.
+:class:`~cleaner.Cleaner` (and, for JSON Lines, :mod:`cleaner.records`; for HTML pages and
+WARC files, :mod:`cleaner.html` and :mod:`cleaner.warc`); what is shown comes from
+:mod:`cleaner.explain`. This module plans the run, fans it out to processes, and turns what
+happened into messages and exit codes.
 
-Text files are cleaned whole, several at a time. A JSON Lines file is streamed: its lines go
-out in chunks to the processes and come back in order, so memory stays flat however large
-the file is, and the output does not depend on the number of processes.
+Text files and HTML pages are cleaned whole, several at a time. A JSON Lines file is
+streamed: its lines go out in chunks to the processes and come back in order, so memory
+stays flat however large the file is, and the output does not depend on the number of
+processes. A WARC file is streamed the same way: it is read here, one record at a time, and
+its HTML responses go out in chunks to be extracted and cleaned. All of it goes through one
+:class:`Workers`, whose processes each hold one Cleaner for the whole run.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 import os
 import shutil
 import sys
@@ -25,7 +31,7 @@ from contextlib import ExitStack, closing, nullcontext
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import IO, Any, Literal, TypeVar
 
 import click
 
@@ -43,14 +49,25 @@ from cleaner.files import (
     NotRegularFileError,
     compressed_writer,
     compression_of,
+    content_digest,
     decompressed_reader,
     describe_os_error,
     discover,
+    holds,
     looks_binary,
     open_input,
     read_file,
     sniff_compression,
     write_atomic,
+)
+from cleaner.html import (
+    DEFAULT_HTML_CONFIG,
+    HTML_SUFFIXES,
+    HtmlError,
+    extract,
+    is_html_name,
+    sidecar_name,
+    text_name,
 )
 from cleaner.records import (
     JSONL_SUFFIXES,
@@ -60,10 +77,26 @@ from cleaner.records import (
     clean_lines,
     html_extractor,
     is_jsonl_name,
+    record_line,
+)
+from cleaner.warc import (
+    WARC_SUFFIXES,
+    SkipReason,
+    WarcResponse,
+    WarcSkip,
+    extract_response,
+    is_warc_name,
+    iter_responses,
 )
 
 Status = Literal["changed", "unchanged", "failed", "skipped"]
-Format = Literal["auto", "text", "jsonl"]
+Format = Literal["auto", "text", "jsonl", "html", "warc"]
+#: What one input is, and so how it is read and where its output goes.
+Kind = Literal["text", "jsonl", "html", "warc"]
+#: What became of an HTML page: text written (or shown), no article text in it, unreadable.
+PageState = Literal["text", "empty", "failed"]
+#: Kinds of input cleaned whole, several files at a time; the others are streamed.
+WHOLE_FILES: frozenset[Kind] = frozenset({"text", "html"})
 
 #: Below this many files a run is short and gets no progress bar.
 PROGRESS_MIN_FILES = 50
@@ -72,11 +105,22 @@ MAX_CHUNK = 64
 STDIN_NAME = "-"
 #: Which files a folder walk takes with ``--format jsonl`` and no ``--include``.
 JSONL_INCLUDE: tuple[str, ...] = tuple(f"*{suffix}" for suffix in JSONL_SUFFIXES)
+#: ... with ``--format html``: *.html, *.htm, *.html.gz, *.htm.gz.
+HTML_INCLUDE: tuple[str, ...] = tuple(f"*{s}{gz}" for gz in ("", ".gz") for s in HTML_SUFFIXES)
+#: ... with ``--format warc``: *.warc, *.warc.gz.
+WARC_INCLUDE: tuple[str, ...] = tuple(f"*{suffix}" for suffix in WARC_SUFFIXES)
 #: A chunk of a JSON Lines file sent to a process: at most this many lines or bytes.
 CHUNK_LINES = 256
 CHUNK_BYTES = 4 << 20
 #: Failed lines of one file shown on standard error; the report has them all.
 MAX_LINE_ERRORS_SHOWN = 20
+#: A chunk of a WARC file sent to a process: at most this many pages (each takes tens of
+#: milliseconds to extract), CHUNK_BYTES of their HTML, or CHUNK_LINES records in all.
+WARC_CHUNK_PAGES = 8
+#: Skipped WARC records worth a line on standard error (the others are only counted): a page
+#: that could not be read or extracted.
+SHOWN_SKIPS = frozenset({SkipReason.UNREADABLE, SkipReason.EXTRACT_ERROR})
+_LEAVE_OUT = " (with --exclude GLOB, in a folder)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,8 +134,10 @@ class Job:
     dry_run: bool = False
     #: Hand the cleaned bytes back to the caller (for standard output).
     keep_output: bool = False
-    #: A JSON Lines file, cleaned record by record as a stream.
-    jsonl: bool = False
+    #: Text and HTML files are cleaned whole; JSON Lines and WARC files are streamed.
+    kind: Kind = "text"
+    #: An HTML page's metadata goes here (and its text to ``target``, also in place).
+    sidecar: Path | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +150,8 @@ class Outcome:
     records: tuple[dict[str, Any], ...] = ()
     removed: tuple[tuple[str, int], ...] = ()
     output: bytes | None = None
+    #: For an HTML page that was read: what became of it.
+    page: PageState | None = None
 
 
 def clean_bytes(cleaner: Cleaner, job: Job, data: bytes, stamp: FileStamp | None) -> Outcome:
@@ -151,47 +199,177 @@ def clean_bytes(cleaner: Cleaner, job: Job, data: bytes, stamp: FileStamp | None
     )
 
 
+def clean_page(cleaner: Cleaner, job: Job, data: bytes, stamp: FileStamp | None) -> Outcome:
+    """Extract an HTML page's text and metadata, clean the text, and write both where the
+    job says (or hand the text back). Never raises for one page.
+
+    Each output is written atomically, the text before the metadata: a run stopped between
+    the two leaves a text without its sidecar, which the next run completes, and never a
+    sidecar that describes a text that is not there. An output that already holds the same
+    bytes is not rewritten, so running again changes nothing.
+    """
+    try:
+        extracted = extract(data, None, DEFAULT_HTML_CONFIG)
+        result = cleaner.clean(extracted.text)
+    except HtmlError as exc:
+        return Outcome(
+            job.display, "failed",
+            f"cannot read it as an HTML page: {exc}; fetch (or unpack) it again and run again",
+            page="failed",
+        )  # fmt: skip
+    except Exception as exc:  # one bad page must not end the run
+        return Outcome(
+            job.display, "failed",
+            f"internal error ({type(exc).__name__}: {exc}); this is a bug in cleaner, please "
+            "report it with this page",
+            page="failed",
+        )  # fmt: skip
+    if not result.text.strip():
+        return Outcome(job.display, "skipped", "no article text found in the page; nothing "
+                       "written", page="empty")  # fmt: skip
+    # A text file ends with a newline; cleaning it again as text changes nothing.
+    text = result.text if result.text.endswith("\n") else result.text + "\n"
+    cleaned = text.encode("utf-8")
+    metadata = (json.dumps(extracted.metadata, ensure_ascii=False, indent=2) + "\n").encode()
+    changed = True
+    if job.target is not None:
+        assert job.sidecar is not None
+        outputs = ((job.target, cleaned), (job.sidecar, metadata))  # the text first
+        due = [(path, content) for path, content in outputs if not holds(path, content)]
+        changed = bool(due)
+        if not job.dry_run:
+            for path, content in due:
+                try:
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    write_atomic(path, content, mode=_output_mode(path, stamp))
+                except OSError as exc:
+                    message = describe_os_error(exc, f"cannot write {path}")
+                    return Outcome(job.display, "failed", message, page="text")
+    records = [{"file": job.display, **node.to_json()} for node in extracted.pruned]
+    return Outcome(
+        job.display,
+        "changed" if changed else "unchanged",
+        records=(*records, *file_records(result, job.display)),
+        removed=tuple(sorted(result.removed_chars().items())),
+        output=cleaned if job.keep_output else None,
+        page="text",
+    )
+
+
+def _output_mode(path: Path, stamp: FileStamp | None) -> int | None:
+    """An output keeps the mode it has; a new one gets its input's."""
+    try:
+        return os.lstat(path).st_mode & 0o7777
+    except OSError:
+        return stamp.mode if stamp is not None else None
+
+
 def clean_file(cleaner: Cleaner, job: Job) -> Outcome:
     assert job.source is not None
     try:
         # In place, a symlink is never followed: one swapped in since discovery is refused.
-        data, stamp = read_file(job.source, follow_symlinks=not job.in_place)
+        # An HTML page is only read, even in place, so it may be a symlink.
+        data, stamp = read_file(job.source, follow_symlinks=not job.in_place or job.kind == "html")
     except NotRegularFileError as exc:
         return Outcome(job.display, "skipped", describe_os_error(exc, "not read"))
     except OSError as exc:
         return Outcome(job.display, "failed", describe_os_error(exc, "cannot read it"))
+    if job.kind == "html":
+        return clean_page(cleaner, job, data, stamp)
     return clean_bytes(cleaner, job, data, stamp)
 
 
-def _clean_chunk(config: CleanerConfig, jobs: Sequence[Job]) -> list[Outcome]:
-    # One Cleaner per chunk: loading the rules once per few dozen files costs little, and
-    # no state outlives the call.
-    cleaner = Cleaner(config)
+def _clean_files(cleaner: Cleaner, jobs: Sequence[Job]) -> list[Outcome]:
     return [clean_file(cleaner, job) for job in jobs]
 
 
-def run_jobs(jobs: Sequence[Job], config: CleanerConfig, processes: int) -> Iterator[Outcome]:
-    """Outcomes in the order of ``jobs``, whatever the number of processes.
+C = TypeVar("C")
+R = TypeVar("R")
 
-    Work goes out in chunks, and only a few chunks are in flight at once, so memory does not
-    grow with the number of files.
+# The Cleaner of a worker process, made once when the process starts (loading the rules per
+# chunk of lines would cost more than some chunks take to clean).
+_worker_cleaner: Cleaner | None = None
+
+
+def _start_worker(config: CleanerConfig) -> None:
+    global _worker_cleaner
+    _worker_cleaner = Cleaner(config)
+
+
+def _in_worker(work: Callable[..., R], args: tuple[Any, ...], chunk: Any) -> R:
+    assert _worker_cleaner is not None
+    return work(_worker_cleaner, *args, chunk)
+
+
+class Workers:
+    """Where a run's slow work is done: in this process with one job, else in processes that
+    are started at the first work that needs them and shared by every file of the run, each
+    with one :class:`Cleaner`.
+
+    :meth:`map` hands out chunks of work and gives their results back in input order, with
+    only a few chunks in flight at once, so memory stays flat however much there is, and the
+    results do not depend on the number of processes.
     """
-    if processes <= 1 or len(jobs) < 2:
-        cleaner = Cleaner(config)
-        for job in jobs:
-            yield clean_file(cleaner, job)
-        return
-    size = max(1, min(MAX_CHUNK, -(-len(jobs) // (processes * 4))))
-    chunks = (jobs[i : i + size] for i in range(0, len(jobs), size))
-    with ProcessPoolExecutor(max_workers=processes) as pool:
-        window: deque[Future[list[Outcome]]] = deque(
-            pool.submit(_clean_chunk, config, chunk) for chunk in islice(chunks, processes * 2)
+
+    def __init__(self, config: CleanerConfig, processes: int) -> None:
+        self.config = config
+        self.processes = processes
+        self._pool: ProcessPoolExecutor | None = None
+        self._cleaner: Cleaner | None = None
+
+    @property
+    def cleaner(self) -> Cleaner:
+        """The Cleaner of this process, for work done here."""
+        if self._cleaner is None:
+            self._cleaner = Cleaner(self.config)
+        return self._cleaner
+
+    def map(
+        self, work: Callable[..., R], chunks: Iterable[C], *args: Any, here: bool = False
+    ) -> Iterator[R]:
+        """``work(cleaner, *args, chunk)`` for each chunk, in order. ``work`` must be a
+        module-level function (it is sent to the processes by name); ``here`` keeps the work
+        in this process."""
+        if self.processes <= 1 or here:
+            for chunk in chunks:
+                yield work(self.cleaner, *args, chunk)
+            return
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(
+                max_workers=self.processes, initializer=_start_worker, initargs=(self.config,)
+            )
+        pool = self._pool
+        chunks = iter(chunks)
+        window: deque[Future[R]] = deque(
+            pool.submit(_in_worker, work, args, chunk)
+            for chunk in islice(chunks, self.processes * 2)
         )
-        while window:
-            done = window.popleft().result()
-            for chunk in islice(chunks, 1):
-                window.append(pool.submit(_clean_chunk, config, chunk))
-            yield from done
+        try:
+            while window:
+                done = window.popleft().result()
+                for chunk in islice(chunks, 1):
+                    window.append(pool.submit(_in_worker, work, args, chunk))
+                yield done
+        finally:  # a caller that stops early (a broken file) leaves no work queued
+            for future in window:
+                future.cancel()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+
+def run_jobs(jobs: Sequence[Job], workers: Workers) -> Iterator[Outcome]:
+    """Outcomes of whole files (text, HTML) in the order of ``jobs``, whatever the number of
+    processes. Work goes out in chunks of files."""
+    if workers.processes <= 1 or len(jobs) < 2:
+        size = 1  # each outcome as soon as it is done
+    else:
+        size = max(1, min(MAX_CHUNK, -(-len(jobs) // (workers.processes * 4))))
+    chunks = (jobs[i : i + size] for i in range(0, len(jobs), size))
+    for done in workers.map(_clean_files, chunks, here=len(jobs) < 2):
+        yield from done
 
 
 @dataclass(slots=True)
@@ -200,10 +378,16 @@ class Tally:
     removed: Counter[str] = field(default_factory=Counter)
     #: Records of JSON Lines files: changed, unchanged, failed.
     records: Counter[str] = field(default_factory=Counter)
+    #: HTML pages that were read, by :data:`PageState`.
+    pages: Counter[str] = field(default_factory=Counter)
+    #: Records of WARC files: "page" for each page, else the :class:`SkipReason` value.
+    warc: Counter[str] = field(default_factory=Counter)
 
     def add(self, outcome: Outcome) -> None:
         self.counts[outcome.status] += 1
         self.removed.update(dict(outcome.removed))
+        if outcome.page is not None:
+            self.pages[outcome.page] += 1
 
     def summary(self, dry_run: bool) -> list[str]:
         c = self.counts
@@ -222,6 +406,27 @@ class Tally:
                 f"{n} record{'s' if n != 1 else ''} in JSON Lines: {r['changed']} changed, "
                 f"{r['unchanged']} unchanged, {r['failed']} failed"
             )
+        if self.pages:
+            p = self.pages
+            n = sum(p.values())
+            lines.append(
+                f"{n} HTML page{'s' if n != 1 else ''}: {p['text']} with text, "
+                f"{p['empty']} without text, {p['failed']} failed"
+            )
+        if self.warc:
+            pages = self.warc["page"]
+            skipped = sorted(
+                ((reason, n) for reason, n in self.warc.items() if reason != "page"),
+                key=lambda kv: (-kv[1], kv[0]),
+            )
+            n = sum(self.warc.values())
+            line = (
+                f"{n} WARC record{'s' if n != 1 else ''}: {pages} page{'s' if pages != 1 else ''}"
+                f", {n - pages} skipped"
+            )
+            if skipped:
+                line += " (" + ", ".join(f"{reason} {k}" for reason, k in skipped) + ")"
+            lines.append(line)
         if self.removed:
             ranked = sorted(self.removed.items(), key=lambda kv: (-kv[1], kv[0]))
             lines.append("characters removed: " + ", ".join(f"{name} {n}" for name, n in ranked))
@@ -241,7 +446,7 @@ def main() -> None:
     article text, and explain every line it removes."""
 
 
-CLEAN_HELP = f"""Clean article text files and folders of boilerplate.
+CLEAN_HELP = f"""Clean article text files, HTML pages and WARC crawls of boilerplate.
 
 PATH is a file, a folder (walked recursively) or - for standard input. In folders, files
 matching --include (default: {", ".join(DEFAULT_INCLUDE)}) and not --exclude are taken;
@@ -272,21 +477,50 @@ FILE:LINE on standard error and in the report, and left out of the output; the r
 and exits with status 1. With --in-place, a file with such a line is left as it was. Report
 lines of JSON Lines name the record by its --id-field and its line.
 
-A summary goes to standard error. Exit status: 0 when every file was cleaned or skipped,
-1 when any file (or any JSON Lines record) failed, 2 for a usage error.
+HTML pages (--format html, or by name in auto: *.html and *.htm, each also .gz): the main
+text of each page is extracted, cleaned and written as UTF-8 text, and the page's metadata
+(title, author, date, site name, URL, charset...) as a JSON sidecar. With -o DIR the page
+a/b.html gives DIR/a/b.txt and DIR/a/b.json; with --in-place, a/b.txt and a/b.json next to
+the page, which is never changed. A single page (or - with --format html) with neither
+writes its text to standard output, without the metadata. In folders, --format html takes
+{", ".join(HTML_INCLUDE)}; a walk never takes the .txt and .json files written next to
+pages. Two pages that would write the same files (a/b.html and a/b.htm) are a usage error.
+Outputs that already hold the same bytes are not rewritten; the text is written before its
+sidecar. A page without article text is skipped; a page that cannot be read (a cut-off
+.gz) fails alone. Report lines name the page, and also list the page furniture (consent
+dialogs, share bars...) removed from the HTML ("kind": "pruned").
+
+WARC files (--format warc, or by name in auto: {", ".join(WARC_INCLUDE)}): each HTML page
+fetched (HTTP 200) becomes one JSON line with url, warc_record_id, date (of the capture),
+text (extracted and cleaned), metadata and truncated, in file order. With -o DIR,
+a/crawl.warc gives DIR/a/crawl.jsonl (and crawl.warc.gz gives crawl.jsonl.gz); with
+--in-place the JSON Lines go next to the WARC file, which is never changed; a single WARC
+file (or - with --format warc) with neither writes them to standard output. Other records
+(requests, images, redirects, errors, pages without text) are skipped: counted in the
+summary and listed in the report with their reason, url and warc_record_id, but not
+failures. A WARC file that cannot be read to its end fails: its output file is not written
+(on standard output, the pages stop there).
+
+A summary goes to standard error, with a line for JSON Lines records, HTML pages and WARC
+records when there are any. Exit status: 0 when every file was cleaned or skipped, 1 when
+any file (or any JSON Lines record) failed, 2 for a usage error.
 """
 
 
 @main.command(help=CLEAN_HELP)
 @click.argument("paths", nargs=-1, required=True, type=click.Path(allow_dash=True))
-@click.option("--in-place", is_flag=True, help="Replace each file with its cleaned text.")
+@click.option(
+    "--in-place", is_flag=True,
+    help="Replace each file with its cleaned text (HTML, WARC: write the output beside it).",
+)  # fmt: skip
 @click.option(
     "-o", "--output", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
     help="Write cleaned copies under DIR, with the same relative paths.",
 )  # fmt: skip
 @click.option(
     "--include", multiple=True, metavar="GLOB",
-    help=f"Take files in folders that match GLOB (repeatable; default {DEFAULT_INCLUDE[0]}).",
+    help=f"Take files in folders that match GLOB (repeatable; default {DEFAULT_INCLUDE[0]}, "
+    "or the names of the --format given).",
 )  # fmt: skip
 @click.option(
     "--exclude", multiple=True, metavar="GLOB",
@@ -307,10 +541,11 @@ A summary goes to standard error. Exit status: 0 when every file was cleaned or 
 )  # fmt: skip
 @click.option("--quiet", "-q", is_flag=True, help="No summary and no progress bar.")
 @click.option(
-    "--format", "fmt", type=click.Choice(["auto", "text", "jsonl"]), default="auto",
-    show_default=True,
-    help="What the files are: text, JSON Lines, or auto (JSON Lines by name, else text; "
-    "standard input is text unless jsonl is given).",
+    "--format", "fmt", type=click.Choice(["auto", "text", "jsonl", "html", "warc"]),
+    default="auto", show_default=True,
+    help="What the files are: text, JSON Lines, HTML pages, WARC files, or auto (JSON Lines, "
+    "HTML and WARC by name, else text; folders give *.txt; standard input is text unless a "
+    "format is given).",
 )  # fmt: skip
 @click.option(
     "--text-field", default="text", show_default=True, metavar="NAME",
@@ -369,9 +604,9 @@ def clean(
         for name in ("text_field", "id_field", "html_field", "summary_field")
         if ctx.get_parameter_source(name) == click.core.ParameterSource.COMMANDLINE
     ]
-    if fmt == "text" and record_options:
+    if fmt in ("text", "html", "warc") and record_options:
         raise click.UsageError(f"{', '.join(record_options)}: only for JSON Lines, not with "
-                               "--format text")  # fmt: skip
+                               f"--format {fmt}")  # fmt: skip
     spec = RecordFields(
         text_field=text_field,
         id_field=id_field or None,
@@ -384,32 +619,47 @@ def clean(
         except HtmlSupportMissingError as exc:
             raise click.ClickException(f"--html-field {spec.html_field}: {exc}") from exc
 
-    def is_jsonl(candidate: Candidate) -> bool:
-        return fmt == "jsonl" or (fmt == "auto" and is_jsonl_name(candidate.path.name))
+    def kind_of(candidate: Candidate) -> Kind:
+        if fmt != "auto":
+            return fmt
+        name = candidate.path.name
+        if is_warc_name(name):
+            return "warc"
+        if is_html_name(name):
+            return "html"
+        return "jsonl" if is_jsonl_name(name) else "text"
 
+    stdin_job = Job(None, STDIN_NAME, dry_run=dry_run, keep_output=to_stdout,
+                    kind="text" if fmt == "auto" else fmt)  # fmt: skip
     if from_stdin:
-        plan: list[Job | Outcome] = [
-            Job(None, STDIN_NAME, dry_run=dry_run, keep_output=to_stdout, jsonl=fmt == "jsonl")
-        ]
+        plan: list[Job | Outcome] = [stdin_job]
     else:
         skip = [p for p in (output, report) if p is not None and p != STDIN_NAME]
-        default_include = JSONL_INCLUDE if fmt == "jsonl" else DEFAULT_INCLUDE
+        default_include = {"jsonl": JSONL_INCLUDE, "html": HTML_INCLUDE,
+                           "warc": WARC_INCLUDE}.get(fmt, DEFAULT_INCLUDE)  # fmt: skip
         found = discover(paths, include=include or default_include, exclude=exclude,
                          skip_real_paths=skip)  # fmt: skip
         for stale in found.stale_temp_files:
             _say(f"note: {stale}: {STALE_TEMP_MESSAGE}")
-        plan = _plan(found.candidates, in_place, output, dry_run, to_stdout, is_jsonl)
+        candidates = _without_outputs(found.candidates, kind_of)
+        plan = _plan(candidates, in_place, output, dry_run, to_stdout, kind_of)
 
     report_file = _open_report(report)
     tally = Tally()
     show_bar = not quiet and len(plan) >= PROGRESS_MIN_FILES and _stderr_is_tty()
     shown = _Shown(report_file, show_bar)
-    records = _RecordRun(spec, jobs, shown, tally)
-    if from_stdin and fmt != "jsonl":
-        outcomes: Iterator[Outcome] = _stdin_outcome(dry_run, to_stdout)
+    workers = Workers(DEFAULT_CONFIG, jobs)
+    records = _RecordRun(spec, workers, shown, tally)
+    warcs = _WarcRun(workers, shown, tally)
+
+    def streamed(job: Job) -> Outcome:
+        return records.clean_file(job) if job.kind == "jsonl" else warcs.clean_file(job)
+
+    if from_stdin and fmt in ("auto", "text", "html"):
+        outcomes: Iterator[Outcome] = _stdin_outcome(stdin_job, workers.cleaner)
     else:
-        todo = [item for item in plan if isinstance(item, Job) and not item.jsonl]
-        outcomes = _in_plan_order(plan, run_jobs(todo, DEFAULT_CONFIG, jobs), records.clean_file)
+        todo = [item for item in plan if isinstance(item, Job) and item.kind in WHOLE_FILES]
+        outcomes = _in_plan_order(plan, run_jobs(todo, workers), streamed)
     try:
         bar_or_none = (
             click.progressbar(length=len(plan), file=sys.stderr, label="cleaning")
@@ -439,7 +689,7 @@ def clean(
             "are untouched: run again, with fewer --jobs if memory is short"
         ) from exc
     finally:
-        records.close()
+        workers.close()
         if report_file is not None and report != STDIN_NAME:
             report_file.close()
     if not quiet:
@@ -449,22 +699,82 @@ def clean(
         sys.exit(1)
 
 
+def page_outputs(page: Path) -> tuple[Path, Path]:
+    """Where an HTML page's text and metadata go: a/b.html -> a/b.txt and a/b.json. A page
+    with another name (given with --format html) keeps it whole: a/b.php -> a/b.php.txt."""
+    if is_html_name(page.name):
+        return Path(text_name(page)), Path(sidecar_name(page))
+    return page.with_name(page.name + ".txt"), page.with_name(page.name + ".json")
+
+
+def warc_output(warc: Path) -> Path:
+    """Where a WARC file's pages go: crawl.warc -> crawl.jsonl, crawl.warc.gz ->
+    crawl.jsonl.gz (another name keeps its stem: crawl.arc.gz -> crawl.arc.jsonl.gz)."""
+    name = warc.name
+    gz = name.lower().endswith(".gz")
+    stem = name[:-3] if gz else name
+    if stem.lower().endswith(".warc"):
+        stem = stem[:-5]
+    return warc.with_name(stem + ".jsonl" + (".gz" if gz else ""))
+
+
+def _outputs_beside(path: Path, kind: Kind) -> tuple[Path, ...]:
+    if kind == "html":
+        return page_outputs(path)
+    if kind == "warc":
+        return (warc_output(path),)
+    return ()
+
+
+def _without_outputs(
+    candidates: Sequence[Candidate], kind_of: Callable[[Candidate], Kind]
+) -> list[Candidate]:
+    """The candidates less the files that HTML and WARC mode write next to the pages and
+    crawls among them (a page's .txt and .json, a crawl's .jsonl): those are outputs, not
+    inputs, whatever --include says. A file named on the command line is always kept."""
+    made = {
+        os.path.abspath(out)
+        for c in candidates
+        if c.problem is None
+        for out in _outputs_beside(c.path, kind_of(c))
+    }
+    if not made:
+        return list(candidates)
+    return [c for c in candidates if c.explicit or os.path.abspath(c.path) not in made]
+
+
 def _plan(
     candidates: Sequence[Candidate],
     in_place: bool,
     output: Path | None,
     dry_run: bool,
     to_stdout: bool,
-    is_jsonl: Callable[[Candidate], bool] = lambda c: False,
+    kind_of: Callable[[Candidate], Kind] = lambda c: "text",
 ) -> list[Job | Outcome]:
-    """A job for each file to clean, an outcome already for each one that will not be read."""
+    """A job for each file to clean, an outcome already for each one that will not be read.
+
+    Two inputs that would write the same file are a usage error, found before anything is
+    written: two copies under -o DIR, two pages a/b.html and a/b.htm (both give a/b.txt), or
+    a page whose text would replace a text file cleaned in place.
+    """
     plan: list[Job | Outcome] = []
     targets: dict[Path, str] = {}
+
+    def claim(path: Path, c: Candidate, hint: str) -> None:
+        key = Path(os.path.abspath(path))
+        if key in targets:
+            raise click.UsageError(
+                f"{targets[key]} and {c.display} would both be written to {path}; {hint}"
+            )
+        targets[key] = c.display
+
     for c in candidates:
         if c.problem is not None:
             plan.append(Outcome(c.display, c.problem, c.message))
             continue
-        if in_place and c.link_target is not None:
+        kind = kind_of(c)
+        made_beside = kind in ("html", "warc")
+        if in_place and c.link_target is not None and not made_beside:
             then = (
                 "clean the target itself" if c.explicit
                 else "its target is cleaned under its own name"
@@ -474,37 +784,43 @@ def _plan(
                 f"a symlink to {c.link_target}; --in-place never writes through a symlink, {then}",
             ))  # fmt: skip
             continue
-        target = None
-        if output is not None:
+        target = sidecar = None
+        if made_beside and (output is not None or in_place):
+            # Text and metadata of a page, JSON Lines of a crawl: made from the input's name,
+            # under DIR or next to it; the input itself is never written.
+            base = output / c.relative if output is not None else c.path
+            made = _outputs_beside(base, kind)
+            target, sidecar = made[0], made[1] if len(made) > 1 else None
+            for path in made:
+                claim(path, c, f"rename one of them, or leave one out{_LEAVE_OUT}")
+                if os.path.realpath(path) == os.path.realpath(c.path):
+                    raise click.UsageError(f"{path} would overwrite {c.display} itself")
+        elif output is not None:
             target = output / c.relative
-            key = Path(os.path.abspath(target))
-            if key in targets:
-                raise click.UsageError(
-                    f"{targets[key]} and {c.display} would both be written to {target}; "
-                    "clean them in separate runs or to separate folders"
-                )
+            claim(target, c, "clean them in separate runs or to separate folders")
             if os.path.realpath(target) == os.path.realpath(c.path):
                 raise click.UsageError(
                     f"-o {output} would overwrite {c.display} itself; use --in-place for that"
                 )
-            targets[key] = c.display
+        elif in_place:
+            claim(c.path, c, f"leave one of them out{_LEAVE_OUT}")
         plan.append(Job(c.path, c.display, in_place=in_place, target=target, dry_run=dry_run,
-                        keep_output=to_stdout, jsonl=is_jsonl(c)))  # fmt: skip
+                        keep_output=to_stdout, kind=kind, sidecar=sidecar))  # fmt: skip
     return plan
 
 
 def _in_plan_order(
     plan: Sequence[Job | Outcome],
     done: Iterator[Outcome],
-    clean_jsonl: Callable[[Job], Outcome],
+    streamed: Callable[[Job], Outcome],
 ) -> Iterator[Outcome]:
     for item in plan:
         if isinstance(item, Outcome):
             yield item
-        elif item.jsonl:
-            yield clean_jsonl(item)
-        else:
+        elif item.kind in WHOLE_FILES:
             yield next(done)
+        else:
+            yield streamed(item)
 
 
 @dataclass(slots=True)
@@ -525,21 +841,10 @@ class _Shown:
                 self.report_file.write(line + "\n")
 
 
-# One Cleaner per worker process of a JSON Lines run, made once when the process starts
-# (loading the rules per chunk of lines would cost more than some chunks take to clean).
-_worker_cleaner: Cleaner | None = None
-
-
-def _start_record_worker(config: CleanerConfig) -> None:
-    global _worker_cleaner
-    _worker_cleaner = Cleaner(config)
-
-
 def _clean_line_chunk(
-    spec: RecordFields, file: str, report: bool, lines: list[tuple[int, bytes]]
+    cleaner: Cleaner, spec: RecordFields, file: str, report: bool, lines: list[tuple[int, bytes]]
 ) -> list[LineOutcome]:
-    assert _worker_cleaner is not None
-    return clean_lines(lines, _worker_cleaner, spec, file, report=report)
+    return clean_lines(lines, cleaner, spec, file, report=report)
 
 
 class _ReadError(Exception):
@@ -580,49 +885,21 @@ def _describe_read_error(exc: BaseException, line: int) -> str:
 
 
 class _RecordRun:
-    """Cleans JSON Lines files for one run: the processes (started at the first file that
-    needs them, shared by the files after it), and what each line's outcome shows."""
+    """Cleans JSON Lines files for one run: chunks of lines go to the run's workers, and each
+    line's outcome is shown, reported and written in order."""
 
-    def __init__(self, spec: RecordFields, jobs: int, shown: _Shown, tally: Tally) -> None:
+    def __init__(self, spec: RecordFields, workers: Workers, shown: _Shown, tally: Tally) -> None:
         self.spec = spec
-        self.jobs = jobs
+        self.workers = workers
         self.shown = shown
         self.tally = tally
-        self._pool: ProcessPoolExecutor | None = None
-        self._cleaner: Cleaner | None = None
-
-    def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
 
     def _map(
         self, file: str, chunks: Iterator[list[tuple[int, bytes]]]
     ) -> Iterator[list[LineOutcome]]:
         """Each chunk's outcomes in input order; only a few chunks are in flight at once."""
         report = self.shown.report_file is not None
-        spec = self.spec
-        if self.jobs <= 1:
-            if self._cleaner is None:
-                self._cleaner = Cleaner(DEFAULT_CONFIG)
-            for chunk in chunks:
-                yield clean_lines(chunk, self._cleaner, spec, file, report=report)
-            return
-        if self._pool is None:
-            self._pool = ProcessPoolExecutor(
-                max_workers=self.jobs, initializer=_start_record_worker,
-                initargs=(DEFAULT_CONFIG,),
-            )  # fmt: skip
-        pool = self._pool
-        window: deque[Future[list[LineOutcome]]] = deque(
-            pool.submit(_clean_line_chunk, spec, file, report, chunk)
-            for chunk in islice(chunks, self.jobs * 2)
-        )
-        while window:
-            done = window.popleft().result()
-            for chunk in islice(chunks, 1):
-                window.append(pool.submit(_clean_line_chunk, spec, file, report, chunk))
-            yield done
+        return self.workers.map(_clean_line_chunk, chunks, self.spec, file, report)
 
     def clean_file(self, job: Job) -> Outcome:
         """Stream one JSON Lines file (or standard input) through the cleaner. Never raises
@@ -763,6 +1040,190 @@ class _RecordRun:
         return f"{o.message} ({skipped})"
 
 
+@dataclass(frozen=True, slots=True)
+class WarcRecordOutcome:
+    """One record of a WARC file after extraction: a page's JSON line, or why it gave none."""
+
+    #: The page as one line of JSON Lines, newline included; None for a skipped record.
+    output: bytes | None
+    skip: WarcSkip | None = None
+    removed: tuple[tuple[str, int], ...] = ()
+    #: The report's records for this record (only when asked for).
+    report: tuple[dict[str, Any], ...] = ()
+
+
+def _extract_records(
+    cleaner: Cleaner, file: str, report: bool, items: list[WarcResponse | WarcSkip]
+) -> list[WarcRecordOutcome]:
+    """Extract and clean the responses of a chunk of a WARC file (in a worker process)."""
+    out = []
+    for item in items:
+        done = (
+            item if isinstance(item, WarcSkip)
+            else extract_response(item, DEFAULT_HTML_CONFIG, cleaner)
+        )  # fmt: skip
+        if isinstance(done, WarcSkip):
+            lines = ({"file": file, **done.to_json()},) if report else ()
+            out.append(WarcRecordOutcome(None, done, report=lines))
+            continue
+        result = done.result
+        assert result is not None
+        records: list[dict[str, Any]] = []
+        if report:
+            where = {"file": file, "url": done.url, "warc_record_id": done.record_id}
+            records = [{**where, **node.to_json()} for node in done.pruned]
+            records += [{**where, **r} for r in result.records()]
+        out.append(WarcRecordOutcome(
+            record_line(done.to_json()),
+            removed=tuple(sorted(result.removed_chars().items())),
+            report=tuple(records),
+        ))  # fmt: skip
+    return out
+
+
+def _warc_chunks(
+    items: Iterator[WarcResponse | WarcSkip],
+) -> Iterator[list[WarcResponse | WarcSkip]]:
+    """The records of a WARC file in chunks of bounded size, skips in their places. A reading
+    error ends the stream with a ``broken_archive`` skip, as the reader's own do."""
+    chunk: list[WarcResponse | WarcSkip] = []
+    pages = size = 0
+    try:
+        for item in items:
+            chunk.append(item)
+            if isinstance(item, WarcResponse):
+                pages += 1
+                size += len(item.payload)
+            if pages >= WARC_CHUNK_PAGES or size >= CHUNK_BYTES or len(chunk) >= CHUNK_LINES:
+                yield chunk
+                chunk, pages, size = [], 0, 0
+    except (OSError, EOFError, ValueError, zlib.error) as exc:
+        chunk.append(WarcSkip(SkipReason.BROKEN_ARCHIVE, f"{type(exc).__name__}: {exc}"))
+    if chunk:
+        yield chunk
+
+
+class _WarcRun:
+    """Turns WARC files into JSON Lines of pages for one run: the file is read here, one
+    record at a time, and its responses go in chunks to the run's workers, which extract and
+    clean them; pages are written in file order as they come back."""
+
+    def __init__(self, workers: Workers, shown: _Shown, tally: Tally) -> None:
+        self.workers = workers
+        self.shown = shown
+        self.tally = tally
+
+    def clean_file(self, job: Job) -> Outcome:
+        """Convert one WARC file (or standard input). Never raises for the file."""
+        with ExitStack() as stack:
+            outcome = self._convert(job, stack)
+        return outcome
+
+    def _convert(self, job: Job, stack: ExitStack) -> Outcome:
+        stamp: FileStamp | None = None
+        if job.source is None:
+            raw: IO[bytes] = sys.stdin.buffer
+        else:
+            try:
+                raw, stamp = open_input(job.source)
+            except NotRegularFileError as exc:
+                return Outcome(job.display, "skipped", describe_os_error(exc, "not read"))
+            except OSError as exc:
+                return Outcome(job.display, "failed", describe_os_error(exc, "cannot read it"))
+            stack.enter_context(raw)
+        writer: AtomicWriter | None = None
+        sink: ByteSink | None = None
+        if job.target is not None and not job.dry_run:
+            try:
+                job.target.parent.mkdir(parents=True, exist_ok=True)
+                writer = AtomicWriter(job.target, mode=_output_mode(job.target, stamp))
+            except OSError as exc:
+                return _write_failed(job, exc)
+            stack.enter_context(writer)
+            sink = compressed_writer(writer.stream, compression_of(job.target))
+        elif job.keep_output:
+            sink = sys.stdout.buffer
+        # What the output holds, uncompressed: equal to what is there already, it is not
+        # rewritten (compressed bytes could differ by the compressor's version).
+        digest = hashlib.sha256()
+        counts: Counter[str] = Counter()
+        removed: Counter[str] = Counter()
+        broken: WarcSkip | None = None
+        report = self.shown.report_file is not None
+        items = _warc_chunks(iter_responses(raw, DEFAULT_HTML_CONFIG.max_bytes))
+        try:
+            for outcomes in self.workers.map(_extract_records, items, job.display, report):
+                out = bytearray()
+                for o in outcomes:
+                    if o.skip is not None and o.skip.reason == SkipReason.BROKEN_ARCHIVE:
+                        broken = o.skip
+                        break
+                    self.shown.report(o.report)
+                    if o.skip is not None:
+                        counts[o.skip.reason.value] += 1
+                        self._show_skip(job, o.skip, counts)
+                        continue
+                    assert o.output is not None
+                    counts["page"] += 1
+                    removed.update(dict(o.removed))
+                    out += o.output
+                if out:
+                    digest.update(out)
+                    if sink is not None:
+                        sink.write(bytes(out))
+                        if writer is None:  # standard output: each chunk as soon as it is done
+                            sys.stdout.buffer.flush()
+                if broken is not None:
+                    break
+        except OSError as exc:  # writing: reading errors end the stream as a broken archive
+            return _write_failed(job, exc)
+        finally:
+            self.tally.warc.update(counts)
+        if broken is not None:
+            return Outcome(job.display, "failed", self._broken_message(job, broken))
+        done = tuple(sorted(removed.items()))
+        if job.target is None:
+            return Outcome(job.display, "changed", removed=done)
+        same = content_digest(job.target) == digest.digest()
+        if writer is not None:
+            assert sink is not None
+            try:
+                sink.close()
+                if not same:
+                    writer.commit()
+            except OSError as exc:
+                return _write_failed(job, exc)
+        return Outcome(job.display, "unchanged" if same else "changed", removed=done)
+
+    def _show_skip(self, job: Job, skip: WarcSkip, counts: Counter[str]) -> None:
+        if skip.reason not in SHOWN_SKIPS:
+            return
+        shown = sum(counts[reason.value] for reason in SHOWN_SKIPS)
+        if shown <= MAX_LINE_ERRORS_SHOWN:
+            self.shown.say(f"skipped {job.display}: {skip.url} (record {skip.record_id}): "
+                           f"{skip.reason.value}: {skip.detail}")  # fmt: skip
+        elif shown == MAX_LINE_ERRORS_SHOWN + 1:
+            where = "the report" if self.shown.report_file else "--report FILE"
+            self.shown.say(f"skipped {job.display}: more pages that could not be read are "
+                           f"not shown; {where} lists every skipped record")  # fmt: skip
+
+    @staticmethod
+    def _broken_message(job: Job, broken: WarcSkip) -> str:
+        where = f"past byte {broken.offset}" if broken.offset is not None else "to its end"
+        if broken.url:
+            where += f" (in the record of {broken.url})"
+        if job.dry_run:
+            then = ""
+        elif job.target is not None:
+            then = f"; {job.target} was not written"
+        else:
+            then = "; the output stops there"
+        return (
+            f"cannot read it {where}: {broken.detail} (not a WARC file, or a truncated or "
+            f"broken one: fetch it again){then}"
+        )
+
+
 def _write_failed(job: Job, exc: OSError) -> Outcome:
     if job.target is not None:
         where = str(job.target)
@@ -784,10 +1245,12 @@ def _head(stream: IO[bytes]) -> bytes:
     return b""
 
 
-def _stdin_outcome(dry_run: bool, to_stdout: bool) -> Iterator[Outcome]:
+def _stdin_outcome(job: Job, cleaner: Cleaner) -> Iterator[Outcome]:
     data = sys.stdin.buffer.read()
-    job = Job(None, STDIN_NAME, dry_run=dry_run, keep_output=to_stdout)
-    yield clean_bytes(Cleaner(DEFAULT_CONFIG), job, data, None)
+    if job.kind == "html":
+        yield clean_page(cleaner, job, data, None)
+    else:
+        yield clean_bytes(cleaner, job, data, None)
 
 
 def _open_report(report: str | None) -> IO[str] | None:

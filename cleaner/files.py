@@ -13,6 +13,10 @@ Nothing here cleans or prints. The rules that keep an in-place run safe live her
 Large files (JSON Lines) are streamed: :func:`open_input` opens with the same checks as
 :func:`read_file`, :class:`AtomicWriter` writes through a temporary file in pieces, and
 ``.gz`` and ``.zst`` files are read and written compressed, by their name.
+
+Outputs made from an input (the text and metadata of an HTML page, the JSON Lines of a WARC
+file) are compared with what is already there (:func:`holds`, :func:`content_digest`), so that
+running again rewrites nothing.
 """
 
 from __future__ import annotations
@@ -20,12 +24,13 @@ from __future__ import annotations
 import errno
 import fnmatch
 import gzip
+import hashlib
 import io
 import os
 import stat
 import tempfile
 from collections.abc import Iterable, Sequence
-from contextlib import suppress
+from contextlib import closing, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -47,9 +52,11 @@ __all__ = [
     "NotRegularFileError",
     "compressed_writer",
     "compression_of",
+    "content_digest",
     "decompressed_reader",
     "describe_os_error",
     "discover",
+    "holds",
     "is_temp_name",
     "looks_binary",
     "open_input",
@@ -468,6 +475,39 @@ class _Unclosing(io.BufferedIOBase):
         if not self.closed:
             self._raw.flush()
         super().close()
+
+
+def holds(path: Path, data: bytes) -> bool:
+    """Whether ``path`` is a regular file (not a symlink) that holds exactly ``data``."""
+    try:
+        st = os.lstat(path)
+        if not stat.S_ISREG(st.st_mode) or st.st_size != len(data):
+            return False
+        with open(path, "rb") as handle:
+            return handle.read() == data
+    except OSError:
+        return False
+
+
+def content_digest(path: Path) -> bytes | None:
+    """SHA-256 of what a regular file holds, decompressed as its name says (``.gz``, ``.zst``).
+
+    None when there is no such regular file or it cannot be read to its end, so that it never
+    equals the digest of new content.
+    """
+    try:
+        if not stat.S_ISREG(os.lstat(path).st_mode):
+            return None
+        digest = hashlib.sha256()
+        with (
+            open(path, "rb") as raw,
+            closing(decompressed_reader(raw, compression_of(path))) as reader,
+        ):
+            while block := reader.read(1 << 20):
+                digest.update(block)
+        return digest.digest()
+    except Exception:  # OSError, a broken .gz or .zst (zstandard's errors have no common base)
+        return None
 
 
 def _fsync_folder(folder: Path) -> None:

@@ -85,6 +85,10 @@ class HtmlConfig:
     #: without article text before trafilatura parses the page: a quarter of the bytes to parse.
     strip_non_text: bool = True
     #: trafilatura: when unsure, keep less (it also drops ``<header>`` and link-heavy blocks).
+    #: Neither setting is safe everywhere on naeb-dev: this one cuts the words of some
+    #: in-text links out of sentences (7 gold sentences that the default keeps whole), the
+    #: default extracts a donation box instead of a whole HuffPost article. Pages that lose
+    #: most of their text: 4 with it, 5 without; F1 0.908 with it, 0.903 without.
     favor_precision: bool = True
     #: trafilatura: when unsure, keep more.
     favor_recall: bool = False
