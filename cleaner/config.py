@@ -3,9 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
-from typing import Any
+from typing import Any, TypeVar
 
 from cleaner.model import Category
+
+Options = TypeVar("Options")
+
+
+def with_changes(options: Options, changes: dict[str, Any], what: str) -> Options:
+    """A copy of a frozen dataclass of options with some fields changed; a name it does not
+    have raises ``TypeError`` naming ``what`` kind of option it is."""
+    known = {f.name for f in fields(options)}  # type: ignore[arg-type]
+    unknown = set(changes) - known
+    if unknown:
+        raise TypeError(f"unknown {what} option(s): {', '.join(sorted(unknown))}")
+    return replace(options, **changes)  # type: ignore[type-var]
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,11 +52,7 @@ class CleanerConfig:
 
     def with_(self, **changes: Any) -> CleanerConfig:
         """A copy with some fields changed; unknown names raise ``TypeError``."""
-        known = {f.name for f in fields(self)}
-        unknown = set(changes) - known
-        if unknown:
-            raise TypeError(f"unknown config option(s): {', '.join(sorted(unknown))}")
-        return replace(self, **changes)
+        return with_changes(self, changes, "config")
 
 
 DEFAULT_CONFIG = CleanerConfig()

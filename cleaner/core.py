@@ -145,7 +145,9 @@ class Cleaner:
 _default_cleaner: Cleaner | None = None
 
 
-def _cleaner_for(config: CleanerConfig | None, overrides: dict[str, Any]) -> Cleaner:
+def cleaner_for(config: CleanerConfig | None, overrides: dict[str, Any]) -> Cleaner:
+    """The Cleaner for a config and keyword overrides: one shared default when neither is
+    given (its rules load once per process), a new one otherwise."""
     global _default_cleaner
     if config is None and not overrides:
         # The rule set is immutable, so one default Cleaner can be shared safely.
@@ -159,7 +161,7 @@ def clean_and_explain(
     data: str | bytes, config: CleanerConfig | None = None, **overrides: Any
 ) -> Result:
     """Clean one document and return the result with every repair and removal record."""
-    return _cleaner_for(config, overrides).clean(data)
+    return cleaner_for(config, overrides).clean(data)
 
 
 def clean(data: str | bytes, config: CleanerConfig | None = None, **overrides: Any) -> str:

@@ -24,12 +24,13 @@ import codecs
 import re
 import zlib
 from collections.abc import Iterable
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import Any
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
+from cleaner.config import with_changes
 from cleaner.core import Cleaner
 from cleaner.decode import decode_bytes
 from cleaner.model import Result
@@ -103,11 +104,7 @@ class HtmlConfig:
 
     def with_(self, **changes: Any) -> HtmlConfig:
         """A copy with some fields changed; unknown names raise ``TypeError``."""
-        known = {f.name for f in fields(self)}
-        unknown = set(changes) - known
-        if unknown:
-            raise TypeError(f"unknown html option(s): {', '.join(sorted(unknown))}")
-        return replace(self, **changes)
+        return with_changes(self, changes, "html")
 
     def trafilatura_options(self) -> dict[str, Any]:
         """Keyword arguments for ``trafilatura.bare_extraction``.

@@ -20,11 +20,12 @@ import os
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import closing
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal, overload
 
-from cleaner.core import Cleaner, _cleaner_for
+from cleaner.config import with_changes
+from cleaner.core import Cleaner, cleaner_for
 from cleaner.files import AtomicWriter, compressed_writer, compression_of, decompressed_reader
 from cleaner.model import Result
 
@@ -91,11 +92,7 @@ class RecordFields:
 
     def with_(self, **changes: Any) -> RecordFields:
         """A copy with some fields changed; unknown names raise ``TypeError``."""
-        known = {f.name for f in fields(self)}
-        unknown = set(changes) - known
-        if unknown:
-            raise TypeError(f"unknown record field option(s): {', '.join(sorted(unknown))}")
-        return replace(self, **changes)
+        return with_changes(self, changes, "record field")
 
 
 class RecordError(ValueError):
@@ -255,7 +252,7 @@ def _setup(
     if overrides:
         spec = spec.with_(**overrides)
     extract = html_extractor() if spec.html_field is not None else None
-    return cleaner or _cleaner_for(None, {}), spec, extract
+    return cleaner or cleaner_for(None, {}), spec, extract
 
 
 @overload
