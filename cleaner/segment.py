@@ -13,15 +13,24 @@ _TERMINAL = re.compile(r"[.!?:;\"'”’»)\]]\s*$")
 
 
 def _looks_hard_wrapped(lines: Sequence[str]) -> bool:
-    """A paragraph typed with line breaks at a fixed width (e-mail or Gutenberg style)."""
+    """A paragraph typed with line breaks at a fixed width (e-mail or Gutenberg style).
+
+    No line is longer than the wrap width, the lines before the last are of like length and
+    mostly end without a sentence's end, and most lines after the first go on mid-sentence
+    (start in lower case). A title over a paragraph, or a list of headlines, does not. The
+    test looks at the paragraph alone, so cleaning other paragraphs never changes it.
+    """
     body = lines[:-1]
     if not body:
         return False
     lengths = [len(line) for line in body]
     if min(lengths) < 40 or max(lengths) > 100 or max(lengths) - min(lengths) > 30:
         return False
+    if len(lines[-1]) > max(lengths) + 5:
+        return False
     open_ended = sum(1 for line in body if not _TERMINAL.search(line))
-    return open_ended * 3 >= len(body) * 2
+    going_on = sum(1 for line in lines[1:] if line[:1].islower())
+    return open_ended * 3 >= len(body) * 2 and going_on * 2 >= len(lines) - 1
 
 
 def segment_blocks(text: str) -> list[Block]:
@@ -45,13 +54,9 @@ def segment_blocks(text: str) -> list[Block]:
             blank_since = True
         position += len(line) + 1
 
-    # Hard wrapping shows only where blank lines separate paragraphs: in a text without
-    # them, lines of like length are a list or a column of headlines, each its own block.
     spans: list[tuple[int, int]] = []
     for lines in paragraphs:
-        if len(paragraphs) > 1 and len(lines) > 1 and _looks_hard_wrapped(
-            [text[s:e] for s, e in lines]
-        ):
+        if len(lines) > 1 and _looks_hard_wrapped([text[s:e] for s, e in lines]):
             spans.append((lines[0][0], lines[-1][1]))
         else:
             spans.extend(lines)
@@ -77,8 +82,15 @@ def removals_for_blocks(
     ``decided`` maps a block index to its verdict. A run of removed
     blocks keeps the separator before it, unless that is a single line break and the one
     after it a paragraph break: removing a paragraph never glues two paragraphs into one,
-    and removing the last blocks keeps the text's final line ending.
+    and removing the last blocks keeps the text's final line ending. A block's indentation
+    goes with it, so no line of spaces is left behind and the next block keeps its own.
     """
+
+    def line_start(index: int) -> int:
+        block = blocks[index]
+        floor = blocks[index - 1].end if index > 0 else 0
+        return max(floor, text.rfind("\n", 0, block.start) + 1)
+
     removals: list[Removal] = []
     indices = sorted(decided)
     run_start = 0
@@ -102,9 +114,9 @@ def removals_for_blocks(
             if take_before and prev is not None:
                 start, end = blocks[i - 1].end, block.end
             elif nxt is None and prev is None and i == last:
-                start, end = block.start, block.end
+                start, end = line_start(i), block.end
             else:
-                start, end = block.start, block.sep_end
+                start, end = line_start(i), line_start(i + 1)
             removals.append(
                 Removal(
                     start,

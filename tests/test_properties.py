@@ -6,7 +6,7 @@ import itertools
 import json
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from cleaner import Cleaner, apply_removals, apply_repairs, clean_and_explain
@@ -59,6 +59,12 @@ def test_output_is_the_kept_blocks_of_the_normalised_text(text: str) -> None:
 
 @CHECKS
 @given(documents)
+@example(" ¡")  # a removed block's indentation once stayed behind as a line of spaces
+@example(  # a title over a paragraph once looked hard-wrapped, but only beside another one
+    "Home / Politics / Trump rejects Putin’s ‘incredible offer’ to help Russia interrogate "
+    "Americans\nPushing back against criticism of his Putin meeting, Mr Trump said on "
+    "Thursday he wants another meeting with Mr Putin to start implementing ideas.\n\n|\n"
+)
 def test_cleaning_is_idempotent(text: str) -> None:
     once = clean_and_explain(text).text
     assert clean_and_explain(once).text == once
