@@ -46,6 +46,12 @@ class Category(StrEnum):
     SEPARATOR = "separator"
     #: A paragraph that repeats, exactly or nearly, an earlier paragraph of the same article.
     DUPLICATE_IN_DOCUMENT = "duplicate_in_document"
+    #: A passage that one source repeats, exactly or nearly, across its own articles (a
+    #: footer, an author box, a standing promo), found by the corpus pass.
+    SITE_BOILERPLATE = "site_boilerplate"
+    #: A short passage repeated across many unrelated sources (a syndicated notice, a
+    #: platform's widget text), found by the corpus pass.
+    CORPUS_BOILERPLATE = "corpus_boilerplate"
 
 
 @dataclass(frozen=True, slots=True)

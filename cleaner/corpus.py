@@ -1,0 +1,586 @@
+"""The corpus pass: passages that recur across a run's articles, and articles that nearly
+repeat each other.
+
+A line that one site repeats on its own pages is almost never article text; a short line that
+many unrelated sites carry is a platform's; the same quote in two outlets is news and stays.
+:class:`PassageIndex` holds that pass's state and is created and owned by the caller: articles
+are added in batches (all blocks of a batch folded, shingled and signed in one numpy pass),
+then :meth:`PassageIndex.decide` reads the whole corpus at once.
+
+Memory: per indexed passage (a block of at least ``min_chars`` compared characters) its
+MinHash signature (4 × ``num_perm`` bytes), an 8-byte digest of its compared form and three
+4-byte integers (article, block, length): 276 bytes at 64 permutations, see
+:meth:`PassageIndex.bytes_per_passage`. Per article its signature (the same size) and its id
+and source strings. Shingle hashes are not kept, so a similarity across articles is the
+signatures' estimate of Jaccard (about ±0.05 at 0.8 with 64 permutations), not exact.
+
+Candidates come from LSH banding with datasketch's own bands and rows
+(``datasketch.lsh._optimal_param``) over signatures equal to datasketch's; the bands are
+matched by sorting numpy keys instead of one ``MinHashLSH.insert`` and ``query`` per passage
+(``benchmarks/corpus_index.py`` runs both on the same data).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import PurePath
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+import numpy as np
+from datasketch.lsh import _optimal_param
+
+from cleaner.config import with_changes
+from cleaner.minhash import Folded, Signer, fold_texts, shingle_hashes
+from cleaner.model import Category, Verdict
+from cleaner.segment import segment_blocks
+
+#: Shingles signed per numpy step: bounds the (num_perm × shingles) work array to ~64 MiB.
+_SIGN_CHUNK = 1 << 18
+#: Names shown in one evidence string before "(+N more)".
+_EVIDENCE_NAMES = 3
+
+PassageKind = Literal["site_boilerplate", "corpus_boilerplate", "shared"]
+
+
+def source_key(
+    url: str | None = None,
+    site: str | None = None,
+    path: str | None = None,
+    mode: Literal["url", "dir", "none"] = "url",
+) -> str | None:
+    """The source an article belongs to, or None when unknown (then it is its own source).
+
+    ``url`` mode: the lower-case host of ``url`` without ``www.`` and port, else of ``site``
+    (a URL or a bare name), else the folder of ``path``. This is the host, not the registered
+    domain: ``edition.cnn.com`` and ``money.cnn.com`` stay apart (no public-suffix list).
+    ``dir`` mode: the folder that holds ``path``. ``none``: no source.
+    """
+    if mode == "none":
+        return None
+    if mode == "url":
+        for value in (url, site):
+            host = _host(value)
+            if host:
+                return host
+    if path:
+        parent = PurePath(path).parent.as_posix()
+        return parent if parent not in ("", ".") else None
+    return None
+
+
+def _host(value: str | None) -> str | None:
+    value = (value or "").strip()
+    if not value:
+        return None
+    host = urlsplit(value if "//" in value else f"//{value}").hostname
+    if not host:
+        return None
+    host = host.lower().rstrip(".")
+    return host.removeprefix("www.") or None
+
+
+@dataclass(frozen=True, slots=True)
+class CorpusConfig:
+    """Everything that changes what the corpus pass decides."""
+
+    #: Character n-gram size, as for in-document duplicates.
+    shingle_size: int = 5
+    #: MinHash permutations for passages and articles.
+    num_perm: int = 64
+    seed: int = 1
+    #: Passages shorter than this (compared characters) are not indexed: "AP",
+    #: "Advertisement" or a sub-heading recur everywhere, and the rules name them better.
+    min_chars: int = 20
+    #: Passages at least this long also match when nearly equal; shorter ones only exactly
+    #: (a one-line stamp or name that differs by a few characters is a different line).
+    near_min_chars: int = 50
+    #: Estimated Jaccard at or above which two passages are the same passage.
+    passage_threshold: float = 0.8
+    #: Estimated whole-article Jaccard at or above which two articles are near-duplicates.
+    article_threshold: float = 0.8
+    #: Similarity that the LSH bands are tuned for (datasketch's optimal bands and rows): a
+    #: pair at 0.8 is a candidate with probability 0.95 (10 bands of 6 rows at 64
+    #: permutations), and every candidate is then checked against the thresholds above.
+    lsh_threshold: float = 0.6
+    #: Longest passage that is site boilerplate when only its own source repeats it. Longer
+    #: repeats inside one source are a republished or updated story's paragraphs: kept.
+    site_max_chars: int = 600
+    #: Longest passage that is corpus boilerplate, and the longest that is site boilerplate
+    #: on two pages of its source when other sources carry it too: longer shared passages
+    #: are quotes or wire paragraphs.
+    short_max_chars: int = 200
+    #: A passage up to ``site_max_chars`` that other sources carry too is still site
+    #: boilerplate where its source repeats it on at least this many articles: a footer that
+    #: one other page quotes stays a footer, a wire paragraph that a site ran twice is kept.
+    site_min_articles_when_shared: int = 3
+    #: Corpus boilerplate needs at least max(corpus_min_sources, corpus_source_share ×
+    #: sources) distinct sources, so the bar rises with the corpus.
+    corpus_min_sources: int = 3
+    corpus_source_share: float = 0.01
+    #: Articles signed per numpy batch by :meth:`PassageIndex.add`.
+    batch_size: int = 512
+
+    def with_(self, **changes: Any) -> CorpusConfig:
+        """A copy with some fields changed; unknown names raise ``TypeError``."""
+        return with_changes(self, changes, "corpus config")
+
+    def lsh_params(self) -> tuple[int, int]:
+        """(bands, rows), as datasketch's MinHashLSH chooses them for ``lsh_threshold``."""
+        bands, rows = _optimal_param(self.lsh_threshold, self.num_perm, 0.5, 0.5)
+        return int(bands), int(rows)
+
+
+@dataclass(frozen=True, slots=True)
+class PassageDecision:
+    """What the corpus pass says about one block of one article."""
+
+    article_id: str
+    block: int
+    kind: PassageKind
+    #: Whether the block goes (site and corpus boilerplate do; shared passages stay).
+    removed: bool
+    rule_id: str
+    evidence: str
+    #: The other articles that hold this passage, in article-id order.
+    others: tuple[str, ...]
+    #: Estimated Jaccard with the group's first copy (1.0 for an exact copy); for the first
+    #: copy itself, with its closest copy.
+    similarity: float
+
+    def verdict(self) -> Verdict | None:
+        """The block verdict for a removal, None for a kept passage."""
+        if not self.removed:
+            return None
+        return Verdict(Category(self.kind), self.rule_id, self.evidence)
+
+
+@dataclass(frozen=True, slots=True)
+class DuplicateCluster:
+    """Articles whose whole texts nearly repeat each other; the first by id is kept."""
+
+    kept: str
+    #: The other articles, by id, with their estimated Jaccard to the kept one.
+    copies: tuple[tuple[str, float], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CorpusDecisions:
+    """Everything :meth:`PassageIndex.decide` found, keyed by article id."""
+
+    passages: dict[str, dict[int, PassageDecision]]
+    clusters: tuple[DuplicateCluster, ...]
+    #: The number of sources that made a short passage corpus boilerplate in this corpus.
+    corpus_min_sources: int
+    _cluster_of: dict[str, DuplicateCluster] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        for cluster in self.clusters:
+            self._cluster_of[cluster.kept] = cluster
+            for copy, _ in cluster.copies:
+                self._cluster_of[copy] = cluster
+
+    def verdicts(self, article_id: str) -> dict[int, Verdict]:
+        """Block index -> verdict for the blocks of this article that the corpus removes."""
+        out = {}
+        for block, decision in self.passages.get(article_id, {}).items():
+            verdict = decision.verdict()
+            if verdict is not None:
+                out[block] = verdict
+        return out
+
+    def shared(self) -> list[PassageDecision]:
+        """Passages kept although other articles hold them too, by article id and block."""
+        return [
+            d
+            for article in sorted(self.passages)
+            for _, d in sorted(self.passages[article].items())
+            if d.kind == "shared"
+        ]
+
+    def cluster_of(self, article_id: str) -> DuplicateCluster | None:
+        return self._cluster_of.get(article_id)
+
+
+@dataclass(slots=True)
+class _Batch:
+    """One signed batch of passages (only blocks of at least ``min_chars``)."""
+
+    article: np.ndarray  # int32, index into the index's article list
+    block: np.ndarray  # int32
+    length: np.ndarray  # int32, compared characters
+    digest: np.ndarray  # uint64, of the compared form
+    signature: np.ndarray  # uint32, (passages, num_perm)
+
+
+class PassageIndex:
+    """Every block of every article of a corpus, signed; owned by the caller.
+
+    ``add`` queues an article and signs queued articles a batch at a time; ``decide`` signs
+    what is left and decides over everything added so far. The decisions depend only on the
+    set of (id, source, blocks) added, never on the order of the calls.
+    """
+
+    def __init__(self, config: CorpusConfig | None = None, **overrides: Any) -> None:
+        base = config or CorpusConfig()
+        self.config = base.with_(**overrides) if overrides else base
+        self._signer = Signer(self.config.num_perm, self.config.seed)
+        self._ids: list[str] = []
+        self._sources: list[str | None] = []
+        self._seen: set[str] = set()
+        self._pending: list[tuple[str, str | None, list[str]]] = []
+        self._batches: list[_Batch] = []
+        self._article_signatures: list[np.ndarray] = []
+
+    def __len__(self) -> int:
+        return len(self._ids) + len(self._pending)
+
+    def bytes_per_passage(self) -> int:
+        """Memory that each indexed passage holds (numpy arrays only)."""
+        return 4 * self.config.num_perm + 8 + 3 * 4
+
+    @property
+    def passages(self) -> int:
+        """Indexed passages so far (blocks of at least ``min_chars``, in signed batches)."""
+        return sum(len(b.block) for b in self._batches)
+
+    def add(self, article_id: str, source: str | None, blocks: str | Sequence[str]) -> None:
+        """Queue one article: its text (cut into blocks as the Cleaner cuts them; pass the
+        normalised text so that block indices match a Result's) or its blocks."""
+        if article_id in self._seen:
+            raise ValueError(f"article {article_id!r} was already added")
+        self._seen.add(article_id)
+        if isinstance(blocks, str):
+            texts = [b.text for b in segment_blocks(blocks)]
+        else:
+            texts = list(blocks)
+        self._pending.append((article_id, source, texts))
+        if len(self._pending) >= self.config.batch_size:
+            self.flush()
+
+    def add_many(self, articles: Iterable[tuple[str, str | None, str | Sequence[str]]]) -> None:
+        for article_id, source, blocks in articles:
+            self.add(article_id, source, blocks)
+
+    def flush(self) -> None:
+        """Sign the queued articles now (``add`` and ``decide`` call this when needed)."""
+        if not self._pending:
+            return
+        pending, self._pending = self._pending, []
+        first = len(self._ids)
+        counts = np.array([len(texts) for _, _, texts in pending], dtype=np.int64)
+        texts = [t for _, _, article in pending for t in article]
+        for article_id, source, _ in pending:
+            self._ids.append(article_id)
+            self._sources.append(source)
+        num_perm = self.config.num_perm
+        articles = np.full((len(pending), num_perm), np.iinfo(np.uint32).max, dtype=np.uint32)
+        if not texts:
+            self._article_signatures.append(articles)
+            return
+        folded = fold_texts(texts)
+        signatures = self._sign(folded)
+        # An article's shingles are the union of its blocks' (shingles do not cross blocks),
+        # so its signature is the minimum over its blocks' rows: no second pass.
+        starts = np.concatenate(([0], np.cumsum(counts)))[:-1]
+        has_blocks = np.flatnonzero(counts > 0)
+        articles[has_blocks] = np.minimum.reduceat(signatures, starts[has_blocks], axis=0)
+        self._article_signatures.append(articles)
+
+        lengths = np.diff(folded.offsets)
+        indexed = np.flatnonzero(lengths >= self.config.min_chars)
+        owner = np.repeat(np.arange(len(pending)), counts)
+        position = np.arange(len(texts)) - np.repeat(starts, counts)
+        keys = folded.keys()
+        digests = np.fromiter(
+            (
+                int.from_bytes(hashlib.blake2b(keys[i], digest_size=8).digest(), "little")
+                for i in indexed.tolist()
+            ),
+            dtype=np.uint64,
+            count=len(indexed),
+        )
+        self._batches.append(
+            _Batch(
+                article=(owner[indexed] + first).astype(np.int32),
+                block=position[indexed].astype(np.int32),
+                length=lengths[indexed].astype(np.int32),
+                digest=digests,
+                signature=signatures[indexed],
+            )
+        )
+
+    def signatures(self, texts: Sequence[str]) -> np.ndarray:
+        """The passage signatures this index computes for these texts, one row each: equal to
+        datasketch's ``MinHash(num_perm, seed)`` updated with each shingle hash."""
+        return self._sign(fold_texts(texts))
+
+    def article_signature(self, article_id: str) -> np.ndarray:
+        """The whole-article signature of an added article (the minimum over its blocks')."""
+        self.flush()
+        row: np.ndarray = np.concatenate(self._article_signatures)[self._ids.index(article_id)]
+        return row
+
+    def _sign(self, folded: Folded) -> np.ndarray:
+        """Signatures of all passages, a chunk of about ``_SIGN_CHUNK`` shingles at a time."""
+        hashes, offsets = shingle_hashes(folded, self.config.shingle_size)
+        count = len(offsets) - 1
+        out = np.empty((count, self.config.num_perm), dtype=np.uint32)
+        start = 0
+        while start < count:
+            limit = offsets[start] + _SIGN_CHUNK
+            end = max(start + 1, int(np.searchsorted(offsets, limit, side="right")) - 1)
+            end = min(end, count)
+            lo, hi = int(offsets[start]), int(offsets[end])
+            out[start:end] = self._signer.signatures(hashes[lo:hi], offsets[start : end + 1] - lo)
+            start = end
+        return out
+
+    # ----------------------------------------------------------------------------------------
+
+    def decide(self) -> CorpusDecisions:
+        """Decisions over every article added so far."""
+        self.flush()
+        ids = self._ids
+        rank = np.empty(len(ids), dtype=np.int64)
+        rank[sorted(range(len(ids)), key=ids.__getitem__)] = np.arange(len(ids))
+        clusters, article_label = self._article_clusters(rank)
+        corpus_min = self._corpus_min_sources(len({self._source(a) for a in range(len(ids))}))
+        passages = self._passage_decisions(rank, article_label, corpus_min)
+        return CorpusDecisions(passages, clusters, corpus_min)
+
+    def _source(self, article: int) -> str:
+        source = self._sources[article]
+        return source if source is not None else "\0" + self._ids[article]
+
+    def _corpus_min_sources(self, sources: int) -> int:
+        share = math.ceil(self.config.corpus_source_share * sources)
+        return max(self.config.corpus_min_sources, share)
+
+    def _article_clusters(
+        self, rank: np.ndarray
+    ) -> tuple[tuple[DuplicateCluster, ...], np.ndarray]:
+        """Near-duplicate clusters, and each article's cluster label (the lowest rank in it)."""
+        if not self._article_signatures:
+            return (), rank.copy()
+        signatures = np.concatenate(self._article_signatures)
+        full = (signatures != np.iinfo(np.uint32).max).any(axis=1)
+        members = np.flatnonzero(full)
+        u, v = self._similar(signatures, members, rank, self.config.article_threshold)
+        label = _components(rank, u, v)
+        clusters = []
+        multi = np.flatnonzero(np.bincount(label, minlength=len(rank)) > 1)
+        node_of_rank = np.argsort(rank)
+        for root in multi.tolist():
+            kept = int(node_of_rank[root])
+            others = np.flatnonzero(label == root)
+            others = others[others != kept]
+            others = others[np.argsort(rank[others])]
+            agree = (signatures[others] == signatures[kept]).mean(axis=1)
+            copies = tuple(
+                (self._ids[o], round(float(s), 3))
+                for o, s in zip(others.tolist(), agree.tolist(), strict=True)
+            )
+            clusters.append(DuplicateCluster(self._ids[kept], copies))
+        clusters.sort(key=lambda c: c.kept)
+        return tuple(clusters), label
+
+    def _similar(
+        self, signatures: np.ndarray, members: np.ndarray, rank: np.ndarray, threshold: float
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Edges between ``members`` (rows of ``signatures``) whose estimated Jaccard reaches
+        ``threshold``, among LSH candidates: each band bucket links its members to its
+        lowest-ranked member, so that edges (and components) do not depend on add order."""
+        bands, rows = self.config.lsh_params()
+        empty = np.zeros(0, dtype=np.int64)
+        if len(members) < 2:
+            return empty, empty
+        order_rank = rank[members]
+        us, vs = [], []
+        for band in range(bands):
+            # One band's columns at a time: a copy of all rows would double the index.
+            sub = signatures[members, band * rows : (band + 1) * rows].astype(np.uint64)
+            key = np.zeros(len(members), dtype=np.uint64)
+            with np.errstate(over="ignore"):
+                for column in range(rows):
+                    key = (key * np.uint64(0x100000001B3)) ^ sub[:, column]
+                    key ^= key >> np.uint64(29)
+            order = np.lexsort((order_rank, key))
+            sorted_key = key[order]
+            new = np.concatenate(([True], sorted_key[1:] != sorted_key[:-1]))
+            head = order[np.maximum.accumulate(np.where(new, np.arange(len(order)), 0))]
+            linked = ~new
+            us.append(members[head[linked]])
+            vs.append(members[order[linked]])
+        u = np.concatenate(us)
+        v = np.concatenate(vs)
+        if not len(u):
+            return empty, empty
+        pairs = np.unique(np.stack((u, v), axis=1), axis=0)
+        u, v = pairs[:, 0], pairs[:, 1]
+        agree = np.empty(len(u))
+        step = 1 << 16
+        for s in range(0, len(u), step):
+            agree[s : s + step] = (signatures[u[s : s + step]] == signatures[v[s : s + step]]).mean(
+                axis=1
+            )
+        keep = agree >= threshold
+        return u[keep], v[keep]
+
+    def _merged(self) -> _Batch:
+        """All batches as one, kept as one: later calls do not copy again."""
+        if len(self._batches) > 1:
+            batches, self._batches = self._batches, []
+            self._batches = [
+                _Batch(*(np.concatenate([getattr(b, name) for b in batches]) for name in (
+                    "article", "block", "length", "digest", "signature"
+                )))
+            ]  # fmt: skip
+        return self._batches[0]
+
+    def _passage_decisions(
+        self, rank: np.ndarray, article_label: np.ndarray, corpus_min: int
+    ) -> dict[str, dict[int, PassageDecision]]:
+        if not self._batches or not self.passages:
+            return {}
+        merged = self._merged()
+        article = merged.article.astype(np.int64)
+        block = merged.block.astype(np.int64)
+        length, digest, signature = merged.length, merged.digest, merged.signature
+        count = len(article)
+        # A passage's rank: by article id, then block.
+        order = np.lexsort((block, rank[article]))
+        prank = np.empty(count, dtype=np.int64)
+        prank[order] = np.arange(count)
+        # Identical passages: each links to the lowest-ranked passage with its digest.
+        by_digest = np.lexsort((prank, digest))
+        new = np.concatenate(([True], digest[by_digest][1:] != digest[by_digest][:-1]))
+        head = by_digest[np.maximum.accumulate(np.where(new, np.arange(count), 0))]
+        u_exact, v_exact = head[~new], by_digest[~new]
+        # Nearly identical ones: LSH among one representative of each digest.
+        representatives = by_digest[new]
+        representatives = representatives[length[representatives] >= self.config.near_min_chars]
+        u_near, v_near = self._similar(
+            signature, representatives, prank, self.config.passage_threshold
+        )
+        label = _components(
+            prank, np.concatenate((u_exact, u_near)), np.concatenate((v_exact, v_near))
+        )
+        sizes = np.bincount(label, minlength=count)
+        grouped = np.flatnonzero(sizes[label] > 1)
+        if not len(grouped):
+            return {}
+        grouped = grouped[np.lexsort((prank[grouped], label[grouped]))]
+        node_of_prank = np.argsort(prank)
+        first = node_of_prank[label[grouped]]
+        similarity = (signature[grouped] == signature[first]).mean(axis=1)
+        similarity[digest[grouped] == digest[first]] = 1.0
+
+        out: dict[str, dict[int, PassageDecision]] = defaultdict(dict)
+        bounds = np.flatnonzero(np.diff(label[grouped])) + 1
+        for members, sims in zip(
+            np.split(grouped, bounds), np.split(similarity, bounds), strict=True
+        ):
+            self._decide_group(
+                members.tolist(), sims.tolist(), article, block, length, article_label,
+                corpus_min, out,
+            )  # fmt: skip
+        return dict(out)
+
+    def _decide_group(
+        self,
+        members: list[int],
+        sims: list[float],
+        article: np.ndarray,
+        block: np.ndarray,
+        length: np.ndarray,
+        article_label: np.ndarray,
+        corpus_min: int,
+        out: dict[str, dict[int, PassageDecision]],
+    ) -> None:
+        """One group of copies of a passage, members in passage-rank order."""
+        articles = [int(article[m]) for m in members]
+        clusters = {int(article_label[a]) for a in articles}
+        if len(clusters) < 2:
+            # Repeats inside one article are the in-document pass's; copies inside a cluster of
+            # near-duplicate articles are reported by the cluster.
+            return
+        sources = [self._source(a) for a in articles]
+        per_source: dict[str, set[int]] = defaultdict(set)
+        for a, s in zip(articles, sources, strict=True):
+            per_source[s].add(int(article_label[a]))
+        longest = int(max(length[m] for m in members))
+        short = longest <= self.config.short_max_chars
+        corpus = short and len(per_source) >= corpus_min
+        exact = min(sims) == 1.0
+        closest = max(sims[1:])
+        for position, (m, a, s) in enumerate(zip(members, articles, sources, strict=True)):
+            kind: PassageKind
+            if corpus:
+                kind = "corpus_boilerplate"
+            elif len(per_source[s]) >= 2 and (
+                short
+                or (
+                    longest <= self.config.site_max_chars
+                    and (
+                        len(per_source) == 1
+                        or len(per_source[s]) >= self.config.site_min_articles_when_shared
+                    )
+                )
+            ):
+                kind = "site_boilerplate"
+            else:
+                kind = "shared"
+            others = tuple(dict.fromkeys(self._ids[o] for o in articles if o != a))
+            similarity = sims[position] if position else closest
+            evidence = self._evidence(kind, s, per_source, others, corpus_min, similarity)
+            rule = "exact" if exact else "near"
+            rule_id = f"{kind}.{rule}" if kind != "shared" else f"shared_passage.{rule}"
+            out[self._ids[a]][int(block[m])] = PassageDecision(
+                self._ids[a], int(block[m]), kind, kind != "shared", rule_id, evidence,
+                others, round(similarity, 3),
+            )  # fmt: skip
+
+    def _evidence(
+        self,
+        kind: PassageKind,
+        source: str,
+        per_source: dict[str, set[int]],
+        others: tuple[str, ...],
+        corpus_min: int,
+        similarity: float,
+    ) -> str:
+        names = ", ".join(others[:_EVIDENCE_NAMES])
+        if len(others) > _EVIDENCE_NAMES:
+            names += f" (+{len(others) - _EVIDENCE_NAMES} more)"
+        sim = f"jaccard {similarity:.2f}" + ("" if similarity == 1.0 else " est.")
+        shown = source if not source.startswith("\0") else "(no source)"
+        if kind == "site_boilerplate":
+            return f"repeated in {len(per_source[source])} articles of {shown}: {names}; {sim}"
+        if kind == "corpus_boilerplate":
+            return (
+                f"repeated across {len(per_source)} sources (at least {corpus_min} make "
+                f"boilerplate): {names}; {sim}"
+            )
+        return f"also in {names} ({len(per_source)} sources); kept; {sim}"
+
+
+def _components(rank: np.ndarray, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Connected components of the graph on nodes ``0..n-1`` with edges ``(u, v)``: each
+    node's label is the lowest ``rank`` in its component (a union-find by label propagation
+    with pointer jumping, in numpy; independent of edge order)."""
+    label = rank.copy()
+    if not len(u):
+        return label
+    node_of_rank = np.argsort(rank)
+    while True:
+        before = label.copy()
+        np.minimum.at(label, u, label[v])
+        np.minimum.at(label, v, label[u])
+        label = label[node_of_rank[label]]
+        if np.array_equal(label, before):
+            return label  # type: ignore[no-any-return]

@@ -1,0 +1,188 @@
+"""The corpus pass: site and corpus boilerplate go, shared passages stay, near-duplicate
+articles cluster, and nothing depends on the order articles are added in."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+from datasketch import MinHash
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import cleaner.corpus
+from cleaner import Category, clean_and_explain
+from cleaner.corpus import CorpusDecisions, PassageIndex, source_key
+from cleaner.minhash import fold_texts, shingle_hashes
+
+SEEDS = sorted((Path(__file__).parent.parent / "fixtures" / "seeds" / "input").glob("*.txt"))
+SANDERS = "It is a proposal that was made in sincerity by President Putin"
+
+FOOTER = "Follow Example News on Twitter and Facebook for the latest local updates."
+PLATFORM = "Comments are powered by the Widget platform."
+PARAGRAPHS = [
+    "The city council voted on Tuesday to extend the tram line to the northern suburbs, "
+    "a project that has been debated for more than a decade.",
+    "Opponents said the cost, estimated at 420 million, would crowd out spending on schools "
+    "and the repair of existing roads.",
+    "The harbour authority reported record container traffic in the second quarter, driven "
+    "by exports of machinery and agricultural goods.",
+    "Fishermen on the eastern pier said the new cranes had cut waiting times but that the "
+    "noise now started before dawn.",
+    "A local bakery has won a national award for its rye bread, baked to a recipe the owner "
+    "says came from her grandmother in 1931.",
+    "The museum will reopen in March after a renovation that added two galleries and a "
+    "climate-controlled storage room for its textile collection.",
+    "Heavy rain flooded the underpass near the station for the third time this year, and "
+    "engineers blamed a blocked drain that had not been cleared.",
+    "The university announced a new scholarship for students from rural districts, funded "
+    "by a donation from a former vice-chancellor.",
+]
+
+
+def _article(*blocks: str) -> list[str]:
+    return list(blocks)
+
+
+def _corpus() -> Articles:
+    """Two articles of one site sharing a footer; a platform line on four sites; a
+    near-duplicate pair across sites; and an article of no known source."""
+    story = [PARAGRAPHS[4], PARAGRAPHS[5], PARAGRAPHS[6], PARAGRAPHS[7]]
+    edited = [*story[:3], story[3].replace("former vice-chancellor", "former chancellor")]
+    return [
+        ("ex-1", "example.com", _article(PARAGRAPHS[0], PARAGRAPHS[1], FOOTER)),
+        ("ex-2", "example.com", _article(PARAGRAPHS[2], PARAGRAPHS[3], FOOTER)),
+        ("a-1", "a.org", _article("Alpha reports a quiet week in the valley.", PLATFORM)),
+        ("b-1", "b.org", _article("Bravo reports rising prices at the market.", PLATFORM)),
+        ("c-1", "c.org", _article("Charlie reports a late frost in the orchards.", PLATFORM)),
+        ("d-1", "d.org", _article("Delta reports a new ferry timetable.", PLATFORM)),
+        ("z-copy", "z.net", story),
+        ("y-copy", "y.net", edited),
+        ("none-1", None, _article("An article whose source nobody knows, with its own text.")),
+    ]
+
+
+Articles = list[tuple[str, str | None, list[str]]]
+
+
+def _decide(articles: Articles, **options: object) -> CorpusDecisions:
+    index = PassageIndex(**options)
+    index.add_many(articles)
+    return index.decide()
+
+
+def test_seeds_as_one_corpus_report_the_shared_quote_and_remove_nothing() -> None:
+    index = PassageIndex()
+    blocks = {}
+    for path in SEEDS:
+        result = clean_and_explain(path.read_bytes())
+        index.add(path.stem, path.stem, result.normalised)
+        blocks[path.stem] = result.blocks
+    decisions = index.decide()
+    assert decisions.clusters == ()
+    for stem in blocks:
+        assert decisions.verdicts(stem) == {}
+    shared = decisions.shared()
+    assert {d.article_id[:3] for d in shared} == {"000", "002"}
+    for decision in shared:
+        assert SANDERS in blocks[decision.article_id][decision.block].text
+        assert not decision.removed and decision.verdict() is None
+        assert decision.others[0][:3] in {"000", "002"} - {decision.article_id[:3]}
+        assert "jaccard" in decision.evidence
+
+
+def test_a_footer_that_one_site_repeats_is_site_boilerplate_in_both_articles() -> None:
+    decisions = _decide(_corpus())
+    for article, other in (("ex-1", "ex-2"), ("ex-2", "ex-1")):
+        assert set(decisions.passages[article]) == {2}
+        verdict = decisions.verdicts(article)[2]
+        assert verdict.category is Category.SITE_BOILERPLATE
+        assert verdict.rule_id == "site_boilerplate.exact"
+        assert other in verdict.evidence and "example.com" in verdict.evidence
+
+
+def test_a_short_line_on_four_sources_is_corpus_boilerplate() -> None:
+    decisions = _decide(_corpus())
+    assert decisions.corpus_min_sources == 3
+    for article in ("a-1", "b-1", "c-1", "d-1"):
+        assert set(decisions.passages[article]) == {1}
+        assert decisions.verdicts(article)[1].category is Category.CORPUS_BOILERPLATE
+    # On three sources it still is; on two it is only shared.
+    two = [a for a in _corpus() if a[0] in ("a-1", "b-1")]
+    assert {d.kind for d in _decide(two).shared()} == {"shared"}
+
+
+def test_near_duplicate_articles_cluster_and_the_first_by_id_is_kept() -> None:
+    decisions = _decide(_corpus())
+    (cluster,) = decisions.clusters
+    assert cluster.kept == "y-copy"
+    assert [copy for copy, _ in cluster.copies] == ["z-copy"]
+    assert cluster.copies[0][1] >= 0.8
+    assert decisions.cluster_of("z-copy") is cluster
+    # Their common paragraphs are the cluster's business, not shared passages.
+    assert "y-copy" not in decisions.passages and "z-copy" not in decisions.passages
+
+
+def test_a_long_paragraph_repeated_in_one_source_and_quoted_elsewhere_is_kept() -> None:
+    wire = " ".join(PARAGRAPHS[:3])  # longer than short_max_chars
+    articles = [
+        ("s-1", "s.com", [PARAGRAPHS[4], wire]),
+        ("s-2", "s.com", [PARAGRAPHS[5], wire]),
+        ("t-1", "t.com", [PARAGRAPHS[6], wire]),
+    ]
+    decisions = _decide(articles)
+    assert all(decisions.verdicts(a) == {} for a, _, _ in articles)
+    assert len(decisions.shared()) == 3
+    # A site that repeats it on three of its pages owns it, even if one other page quotes it.
+    decisions = _decide([*articles, ("s-3", "s.com", [PARAGRAPHS[7], wire])])
+    for article in ("s-1", "s-2", "s-3"):
+        assert decisions.verdicts(article)[1].category is Category.SITE_BOILERPLATE
+    assert [d.article_id for d in decisions.shared()] == ["t-1"]
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.randoms(use_true_random=False), st.sampled_from([1, 2, 3, 512]))
+def test_decisions_do_not_depend_on_add_order_or_batching(rng: random.Random, batch: int) -> None:
+    articles = _corpus()
+    expected = _decide(articles)
+    rng.shuffle(articles)
+    assert _decide(articles, batch_size=batch) == expected
+
+
+def test_signatures_equal_datasketch_minhash_updated_per_shingle(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(cleaner.corpus, "_SIGN_CHUNK", 50)  # many chunks, some one passage
+    index = PassageIndex(num_perm=32, seed=3)
+    texts = [*PARAGRAPHS[:3], "", "ab", FOOTER]
+    rows = index.signatures(texts)
+    hashes, offsets = shingle_hashes(fold_texts(texts), index.config.shingle_size)
+    for i in range(len(texts)):
+        reference = MinHash(num_perm=32, seed=3, hashfunc=int)
+        for h in hashes[offsets[i] : offsets[i + 1]].tolist():
+            reference.update(h)
+        assert np.array_equal(rows[i], reference.hashvalues)
+    # The article's signature is that of all its shingles together.
+    index.add("x", None, texts)
+    reference = MinHash(num_perm=32, seed=3, hashfunc=int)
+    reference.update_batch(hashes.tolist())
+    assert np.array_equal(index.article_signature("x"), reference.hashvalues)
+
+
+def test_an_article_id_can_be_added_once() -> None:
+    index = PassageIndex()
+    index.add("a", None, "text")
+    with pytest.raises(ValueError, match="already added"):
+        index.add("a", None, "text")
+
+
+def test_source_key() -> None:
+    assert source_key("https://WWW.Example.com:8080/a/b") == "example.com"
+    assert source_key(None, "http://aol.com") == "aol.com"
+    assert source_key(None, "news.example.org") == "news.example.org"
+    assert source_key("", "", "dump/site-a/1.txt") == "dump/site-a"
+    assert source_key("https://example.com/x", None, "d/1.txt", mode="dir") == "d"
+    assert source_key("https://example.com/x", mode="none") is None
+    assert source_key(None, None, "1.txt") is None
