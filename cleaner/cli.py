@@ -71,11 +71,9 @@ from cleaner.html import (
 )
 from cleaner.records import (
     JSONL_SUFFIXES,
-    HtmlSupportMissingError,
     LineOutcome,
     RecordFields,
     clean_lines,
-    html_extractor,
     is_jsonl_name,
     record_line,
 )
@@ -613,11 +611,6 @@ def clean(
         html_field=html_field or None,
         summary_field=summary_field or None,
     )
-    if spec.html_field is not None:
-        try:
-            html_extractor()
-        except HtmlSupportMissingError as exc:
-            raise click.ClickException(f"--html-field {spec.html_field}: {exc}") from exc
 
     def kind_of(candidate: Candidate) -> Kind:
         if fmt != "auto":

@@ -95,11 +95,6 @@ class Folded:
     def size(self, i: int) -> int:
         return int(self.offsets[i + 1] - self.offsets[i])
 
-    def last(self, i: int) -> str:
-        """The compared form's last character ("" for an empty text)."""
-        end = int(self.offsets[i + 1])
-        return chr(self.codes[end - 1]) if end > self.offsets[i] else ""
-
 
 def fold_texts(texts: Sequence[str]) -> Folded:
     """Fold many texts at once, equal to :func:`shingle_text` on each: case by str.casefold

@@ -14,7 +14,6 @@ processes: pure, from raw lines to outcomes with their output line and report re
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 import warnings
@@ -32,7 +31,6 @@ from cleaner.model import Result
 __all__ = [
     "JSONL_SUFFIXES",
     "Document",
-    "HtmlSupportMissingError",
     "JsonlWarning",
     "LineError",
     "LineOutcome",
@@ -106,10 +104,6 @@ class RecordError(ValueError):
         self.record_id = record_id
 
 
-class HtmlSupportMissingError(ImportError):
-    """Records name an HTML field, but this installation cannot extract text from HTML."""
-
-
 class MalformedLineError(ValueError):
     """A line of a JSON Lines file that is not a JSON object."""
 
@@ -131,21 +125,11 @@ class LineError:
 
 
 def html_extractor() -> Extract:
-    """``cleaner.html.extract``, or :class:`HtmlSupportMissingError` saying what to do."""
-    try:
-        module = importlib.import_module("cleaner.html")
-    except ModuleNotFoundError as exc:
-        if exc.name != "cleaner.html":
-            raise
-        module = None
-    extract = getattr(module, "extract", None)
-    if extract is None:
-        raise HtmlSupportMissingError(
-            "HTML support is not installed yet (this cleaner has no cleaner.html.extract), so "
-            "records cannot be cleaned from an HTML field; give their text field instead, or "
-            "update cleaner"
-        )
-    return extract  # type: ignore[no-any-return]
+    """``cleaner.html.extract``, imported only when records carry HTML: it loads trafilatura,
+    which text and JSON Lines runs do not need."""
+    from cleaner.html import extract
+
+    return extract
 
 
 def record_summary(result: Result) -> dict[str, Any]:
@@ -208,7 +192,7 @@ def _clean_fields(
                 f"field ({exc})",
                 record_id=record_id,
             ) from exc
-        text = extracted.text if hasattr(extracted, "text") else extracted[0]
+        text = extracted.text
     else:
         text = _string_field(record, spec.text_field, record_id)
     result = cleaner.clean(text)

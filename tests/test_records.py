@@ -146,11 +146,6 @@ def _naeb_page() -> tuple[str, str]:
     return html, articles[key].get("url", "")
 
 
-def _html_module_present() -> bool:
-    return (ROOT / "cleaner" / "html.py").exists()
-
-
-@pytest.mark.skipif(not _html_module_present(), reason="cleaner.html is not there yet")
 def test_an_html_field_is_extracted_then_cleaned_and_kept() -> None:
     from cleaner.html import extract
 
@@ -158,20 +153,12 @@ def test_an_html_field_is_extracted_then_cleaned_and_kept() -> None:
     record = {"id": "page", "html": html, "url": url, "lang": "en"}
     cleaned = clean_record(record, html_field="html")
     extracted = extract(html, url)
-    text = extracted.text if hasattr(extracted, "text") else extracted[0]
+    text = extracted.text
     assert cleaned["text"] == _cleaner().clean(text).text
     assert len(cleaned["text"]) > 200
     assert cleaned["html"] == html and cleaned["url"] == url and cleaned["lang"] == "en"
     with pytest.raises(RecordError, match='no "html" field'):
         clean_record({"id": 1, "text": "x"}, html_field="html")
-
-
-@pytest.mark.skipif(_html_module_present(), reason="cleaner.html is installed")
-def test_an_html_field_without_html_support_says_so_before_any_record() -> None:
-    from cleaner.records import HtmlSupportMissingError
-
-    with pytest.raises(HtmlSupportMissingError, match="HTML support is not installed"):
-        clean_records(iter([]), html_field="html")
 
 
 # ------------------------------------------------------------------------------------------

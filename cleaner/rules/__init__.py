@@ -167,9 +167,6 @@ class RuleSet:
         object.__setattr__(self, "_folded_words", (_automaton(folded), longest(folded)))
         object.__setattr__(self, "_exact_words", (_automaton(exact), longest(exact)))
 
-    def for_category(self, category: Category) -> tuple[Rule, ...]:
-        return tuple(r for r in self.rules if r.category is category)
-
     def matches(self, text: str) -> list[tuple[Rule, MatchObject]]:
         """Every rule that accepts this block text, with its match, in rule-file order.
 
