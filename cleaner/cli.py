@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import ExitStack, closing, nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import islice
 from pathlib import Path
 from typing import IO, Any, Literal, TypeVar
@@ -37,6 +37,15 @@ import click
 
 from cleaner.config import DEFAULT_CONFIG, CleanerConfig
 from cleaner.core import Cleaner
+from cleaner.corpus import ArticleCorpus, CorpusConfig, CorpusDecisions, PassageIndex
+from cleaner.corpus_pass import (
+    CorpusSettings,
+    Signed,
+    SiteFrom,
+    line_key,
+    sign_files,
+    sign_lines,
+)
 from cleaner.explain import BLOCK_INDENT, DEFAULT_WIDTH, explain_lines, file_records, json_lines
 from cleaner.files import (
     DEFAULT_INCLUDE,
@@ -77,6 +86,7 @@ from cleaner.records import (
     is_jsonl_name,
     record_line,
 )
+from cleaner.store import IndexStore, StoreError, open_store
 from cleaner.warc import (
     WARC_SUFFIXES,
     SkipReason,
@@ -87,7 +97,7 @@ from cleaner.warc import (
     iter_responses,
 )
 
-Status = Literal["changed", "unchanged", "failed", "skipped"]
+Status = Literal["changed", "unchanged", "failed", "skipped", "moved"]
 Format = Literal["auto", "text", "jsonl", "html", "warc"]
 #: What one input is, and so how it is read and where its output goes.
 Kind = Literal["text", "jsonl", "html", "warc"]
@@ -136,6 +146,12 @@ class Job:
     kind: Kind = "text"
     #: An HTML page's metadata goes here (and its text to ``target``, also in place).
     sidecar: Path | None = None
+    #: What the corpus pass decided about this file's blocks.
+    corpus: ArticleCorpus | None = None
+    #: A near-duplicate article, moved (in place) or copied (-o) here instead of cleaned.
+    move_to: Path | None = None
+    #: The file's path below the folder it was found in (its name, when given itself).
+    relative: Path = Path()
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,7 +179,7 @@ def clean_bytes(cleaner: Cleaner, job: Job, data: bytes, stamp: FileStamp | None
             "(clean a copy with -o DIR)",
         )  # fmt: skip
     try:
-        result = cleaner.clean(data)
+        result = cleaner.clean(data, job.corpus)
         cleaned = result.text.encode("utf-8")
     except UnicodeError as exc:
         return Outcome(
@@ -208,7 +224,7 @@ def clean_page(cleaner: Cleaner, job: Job, data: bytes, stamp: FileStamp | None)
     """
     try:
         extracted = extract(data, None, DEFAULT_HTML_CONFIG)
-        result = cleaner.clean(extracted.text)
+        result = cleaner.clean(extracted.text, job.corpus)
     except HtmlError as exc:
         return Outcome(
             job.display, "failed",
@@ -254,6 +270,25 @@ def clean_page(cleaner: Cleaner, job: Job, data: bytes, stamp: FileStamp | None)
     )
 
 
+def move_duplicate(job: Job) -> Outcome:
+    """Move a near-duplicate article to the job's ``move_to`` (copy it there when the run
+    writes to -o DIR: the input folder is never changed then). Never raises for one file."""
+    assert job.source is not None and job.move_to is not None
+    if job.dry_run:
+        return Outcome(job.display, "moved", f"a near-duplicate; would go to {job.move_to}")
+    try:
+        data, stamp = read_file(job.source, follow_symlinks=not job.in_place)
+        job.move_to.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(job.move_to, data, mode=stamp.mode)
+        if job.in_place:
+            os.unlink(job.source)  # after its copy is complete: a stop leaves both
+    except OSError as exc:
+        return Outcome(job.display, "failed", describe_os_error(exc, f"cannot move it to "
+                                                                    f"{job.move_to}"))
+    verb = "moved" if job.in_place else "copied"
+    return Outcome(job.display, "moved", f"a near-duplicate; {verb} to {job.move_to}")
+
+
 def _output_mode(path: Path, stamp: FileStamp | None) -> int | None:
     """An output keeps the mode it has; a new one gets its input's."""
     try:
@@ -264,6 +299,8 @@ def _output_mode(path: Path, stamp: FileStamp | None) -> int | None:
 
 def clean_file(cleaner: Cleaner, job: Job) -> Outcome:
     assert job.source is not None
+    if job.move_to is not None:
+        return move_duplicate(job)
     try:
         # In place, a symlink is never followed: one swapped in since discovery is refused.
         # An HTML page is only read, even in place, so it may be a symlink.
@@ -380,6 +417,8 @@ class Tally:
     pages: Counter[str] = field(default_factory=Counter)
     #: Records of WARC files: "page" for each page, else the :class:`SkipReason` value.
     warc: Counter[str] = field(default_factory=Counter)
+    #: What the corpus pass found, as summary lines.
+    corpus: list[str] = field(default_factory=list)
 
     def add(self, outcome: Outcome) -> None:
         self.counts[outcome.status] += 1
@@ -394,16 +433,21 @@ class Tally:
             f"{seen} file{'s' if seen != 1 else ''} seen: {c['changed']} changed, "
             f"{c['unchanged']} unchanged, {c['failed']} failed, {c['skipped']} skipped"
         )
+        if c["moved"]:
+            head += f", {c['moved']} near-duplicate{'s' if c['moved'] != 1 else ''} moved"
         if dry_run:
             head += " (dry run: nothing was written)"
         lines = [head]
         if self.records:
             r = self.records
             n = sum(r.values())
-            lines.append(
+            line = (
                 f"{n} record{'s' if n != 1 else ''} in JSON Lines: {r['changed']} changed, "
                 f"{r['unchanged']} unchanged, {r['failed']} failed"
             )
+            if r["dropped"]:
+                line += f", {r['dropped']} near-duplicates dropped"
+            lines.append(line)
         if self.pages:
             p = self.pages
             n = sum(p.values())
@@ -425,6 +469,7 @@ class Tally:
             if skipped:
                 line += " (" + ", ".join(f"{reason} {k}" for reason, k in skipped) + ")"
             lines.append(line)
+        lines.extend(self.corpus)
         if self.removed:
             ranked = sorted(self.removed.items(), key=lambda kv: (-kv[1], kv[0]))
             lines.append("characters removed: " + ", ".join(f"{name} {n}" for name, n in ranked))
@@ -435,6 +480,166 @@ class Tally:
 
 def _say(message: str) -> None:
     click.echo(f"cleaner: {message}", err=True)
+
+
+def corpus_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The options that ``clean`` and ``dedup`` share: how the corpus pass names sources,
+    where its index lives, and when two articles are near-duplicates."""
+    for option in reversed((
+        click.option(
+            "--site-from", type=click.Choice(["url", "dir", "none"]), default="url",
+            show_default=True,
+            help="An article's source: the host of its URL (JSON Lines url or site field, an "
+            "HTML page's canonical URL; text files have none), its folder, or none.",
+        ),
+        click.option(
+            "--index", metavar="PATH|redis://HOST:PORT",
+            help="Keep the corpus index between runs: in an SQLite file at PATH, or in a "
+            "Redis server. Articles of earlier runs count as evidence.",
+        ),
+        click.option(
+            "--duplicate-threshold", type=click.FloatRange(0.5, 1.0), default=0.8,
+            show_default=True, metavar="J",
+            help="Whole-article Jaccard (estimated) at or above which two articles are "
+            "near-duplicates.",
+        ),
+    )):  # fmt: skip
+        command = option(command)
+    return command
+
+
+def _open_index(index: str | None, config: CorpusConfig) -> IndexStore | None:
+    if index is None:
+        return None
+    try:
+        return open_store(index, config)
+    except StoreError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def _sign_chunk(
+    cleaner: Cleaner, settings: CorpusSettings, files: list[tuple[str, Path, str]]
+) -> Signed:
+    return sign_files(cleaner, settings, files)
+
+
+def _sign_line_chunk(
+    cleaner: Cleaner,
+    settings: CorpusSettings,
+    spec: RecordFields,
+    display: str,
+    lines: list[tuple[int, bytes]],
+) -> Signed:
+    return sign_lines(cleaner, settings, spec, display, lines)
+
+
+@dataclass(slots=True)
+class _CorpusRun:
+    """A run's corpus pass: every article read and signed once (in the run's workers), the
+    stored index loaded, and the decisions over all of them."""
+
+    index: PassageIndex
+    decisions: CorpusDecisions
+    settings: CorpusSettings
+    #: Each article's digest of its normalised text, as signed.
+    digests: dict[str, bytes]
+    previous: int
+
+    @classmethod
+    def read(
+        cls,
+        plan: Sequence[Job | Outcome],
+        workers: Workers,
+        settings: CorpusSettings,
+        spec: RecordFields,
+        store: IndexStore | None,
+    ) -> _CorpusRun:
+        index = PassageIndex(settings.config)
+        previous = 0
+        if store is not None:
+            for batch in store.load():
+                index.add_signed(batch, previous=True)
+                previous += len(batch)
+        digests: dict[str, bytes] = {}
+
+        def add(signed: Signed) -> None:
+            batch, batch_digests = signed
+            index.add_signed(batch)
+            digests.update(zip(batch.ids, batch_digests, strict=True))
+
+        jobs = [j for j in plan if isinstance(j, Job) and j.source is not None]
+        files = [(j.display, j.source, j.kind) for j in jobs if j.kind in WHOLE_FILES]
+        size = max(1, min(MAX_CHUNK, -(-len(files) // (workers.processes * 4))))
+        chunks = (files[i : i + size] for i in range(0, len(files), size))
+        for signed in workers.map(_sign_chunk, chunks, settings, here=len(files) < 2):
+            add(signed)
+        for job in jobs:
+            if job.kind != "jsonl":
+                continue
+            assert job.source is not None
+            try:
+                raw, _ = open_input(job.source)
+                with raw, closing(decompressed_reader(raw, compression_of(job.source))) as lines:
+                    chunked = _numbered_chunks(lines)
+                    for signed in workers.map(_sign_line_chunk, chunked, settings, spec,
+                                              job.display):  # fmt: skip
+                        add(signed)
+            except (OSError, _ReadError):
+                continue  # cleaning the file reports it
+        return cls(index, index.decide(), settings, digests, previous)
+
+    def for_article(self, key: str) -> ArticleCorpus | None:
+        found = self.decisions.for_article(key, self.settings.drop_shared)
+        return None if found is None else found._replace(digest=self.digests.get(key))
+
+    def is_copy(self, key: str) -> bool:
+        """Whether this article is a near-duplicate of an article that is kept."""
+        cluster = self.decisions.cluster_of(key)
+        return cluster is not None and cluster.kept != key
+
+    def attach(
+        self, plan: Sequence[Job | Outcome], move_duplicates: Path | None
+    ) -> list[Job | Outcome]:
+        """The plan with each whole file's corpus decisions, and its near-duplicates set to
+        move (with ``move_duplicates``)."""
+        out: list[Job | Outcome] = []
+        for item in plan:
+            if isinstance(item, Job) and item.kind in WHOLE_FILES:
+                if move_duplicates is not None and self.is_copy(item.display):
+                    item = replace(item, move_to=move_duplicates / item.relative)
+                else:
+                    item = replace(item, corpus=self.for_article(item.display))
+            out.append(item)
+        return out
+
+    def cluster_records(self) -> list[dict[str, Any]]:
+        """The report's lines for near-duplicate articles: one per copy, naming the kept one."""
+        return [
+            {"file": copy, "kind": "duplicate_article", "kept": cluster.kept,
+             "similarity": similarity}
+            for cluster in self.decisions.clusters
+            for copy, similarity in cluster.copies
+        ]  # fmt: skip
+
+    def summary(self, move_duplicates: Path | None, drop_duplicates: bool) -> list[str]:
+        clusters = self.decisions.clusters
+        copies = sum(len(c.copies) for c in clusters)
+        shared = self.decisions.shared()
+        groups = len({d.group for d in shared})
+        articles = len(self.digests)
+        line = f"corpus pass: {articles} article{'s' if articles != 1 else ''}"
+        if self.previous:
+            line += f" (and {self.previous} from the index)"
+        line += (
+            f", {copies} near-duplicate{'s' if copies != 1 else ''} in {len(clusters)} "
+            f"cluster{'s' if len(clusters) != 1 else ''}, {groups} passage"
+            f"{'s' if groups != 1 else ''} shared across sources ({len(shared)} copies, "
+            f"{'later ones dropped' if self.settings.drop_shared else 'kept'})"
+        )
+        if copies and move_duplicates is None and not drop_duplicates:
+            line += " (near-duplicates are only reported: see --move-duplicates, "
+            line += "--drop-duplicates)"
+        return [line]
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -499,6 +704,22 @@ summary and listed in the report with their reason, url and warc_record_id, but 
 failures. A WARC file that cannot be read to its end fails: its output file is not written
 (on standard output, the pages stop there).
 
+The corpus pass (on by default; --no-corpus turns it off): before cleaning, every article of
+the run (text files, HTML pages, JSON Lines records; not WARC files or standard input) is
+read once and its paragraphs are indexed with MinHash LSH. A passage that one source repeats
+on several of its articles is removed as site_boilerplate; a short passage that many
+sources carry, as corpus_boilerplate; the same quote or wire paragraph in articles of
+different sources is reported and kept (--drop-shared removes its later copies). The source
+of an article (--site-from): url, the host of a record's url or site field or of an HTML
+page's canonical URL (text files have none, so each is its own source); dir, the folder
+that holds the file; none. Articles whose whole texts nearly repeat each other (Jaccard at
+or above --duplicate-threshold) are reported in clusters with the copy kept (the first by
+name); --move-duplicates DIR moves the other copies of text files and pages there (copies
+them, with -o), and --drop-duplicates leaves them out of JSON Lines output. --index PATH
+keeps the index in a file between runs (redis://HOST:PORT keeps it in a Redis server), so
+the next run recognises this run's boilerplate and duplicates. Decisions depend only on
+the articles and their names, not on the order they are listed in or on --jobs.
+
 A summary goes to standard error, with a line for JSON Lines records, HTML pages and WARC
 records when there are any. Exit status: 0 when every file was cleaned or skipped, 1 when
 any file (or any JSON Lines record) failed, 2 for a usage error.
@@ -562,6 +783,24 @@ any file (or any JSON Lines record) failed, 2 for a usage error.
     "--summary-field", metavar="NAME",
     help="JSON Lines: add this field to each record with a summary of what was removed.",
 )  # fmt: skip
+@click.option(
+    "--corpus/--no-corpus", default=True, show_default=True,
+    help="Find passages repeated across the run's articles before cleaning (see above).",
+)  # fmt: skip
+@corpus_options
+@click.option(
+    "--drop-shared", is_flag=True,
+    help="Remove the later copies of passages shared by articles of different sources.",
+)  # fmt: skip
+@click.option(
+    "--drop-duplicates", is_flag=True,
+    help="JSON Lines: leave near-duplicate records (all but the first) out of the output.",
+)  # fmt: skip
+@click.option(
+    "--move-duplicates", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
+    help="Move near-duplicate text files and pages (all but the first) to DIR, with their "
+    "relative paths, instead of cleaning them (with -o, copy them there).",
+)  # fmt: skip
 def clean(
     paths: tuple[str, ...],
     in_place: bool,
@@ -577,9 +816,23 @@ def clean(
     id_field: str,
     html_field: str | None,
     summary_field: str | None,
+    corpus: bool,
+    site_from: SiteFrom,
+    index: str | None,
+    duplicate_threshold: float,
+    drop_shared: bool,
+    drop_duplicates: bool,
+    move_duplicates: Path | None,
 ) -> None:
     if in_place and output is not None:
         raise click.UsageError("choose one of --in-place and -o DIR")
+    corpus_only = [name for name, given in (
+        ("--drop-shared", drop_shared), ("--drop-duplicates", drop_duplicates),
+        ("--move-duplicates", move_duplicates is not None), ("--index", index is not None),
+    ) if given]  # fmt: skip
+    if corpus_only and not corpus:
+        raise click.UsageError(f"{', '.join(corpus_only)}: needs the corpus pass, not "
+                               "--no-corpus")  # fmt: skip
     from_stdin = STDIN_NAME in paths
     if from_stdin and (len(paths) > 1 or in_place or output is not None):
         raise click.UsageError(
@@ -627,7 +880,8 @@ def clean(
     if from_stdin:
         plan: list[Job | Outcome] = [stdin_job]
     else:
-        skip = [p for p in (output, report) if p is not None and p != STDIN_NAME]
+        made = (output, report, move_duplicates)
+        skip = [p for p in made if p is not None and p != STDIN_NAME]
         default_include = {"jsonl": JSONL_INCLUDE, "html": HTML_INCLUDE,
                            "warc": WARC_INCLUDE}.get(fmt, DEFAULT_INCLUDE)  # fmt: skip
         found = discover(paths, include=include or default_include, exclude=exclude,
@@ -637,12 +891,36 @@ def clean(
         candidates = _without_outputs(found.candidates, kind_of)
         plan = _plan(candidates, in_place, output, dry_run, to_stdout, kind_of)
 
+    if from_stdin and corpus_only:
+        raise click.UsageError(f"{', '.join(corpus_only)}: the corpus pass reads files, not "
+                               "standard input")  # fmt: skip
+    settings = CorpusSettings(site_from, drop_shared,
+                              CorpusConfig(article_threshold=duplicate_threshold))  # fmt: skip
+    store = _open_index(index, settings.config)
     report_file = _open_report(report)
     tally = Tally()
     show_bar = not quiet and len(plan) >= PROGRESS_MIN_FILES and _stderr_is_tty()
     shown = _Shown(report_file, show_bar)
     workers = Workers(DEFAULT_CONFIG, jobs)
-    records = _RecordRun(spec, workers, shown, tally)
+    corpus_run: _CorpusRun | None = None
+    if corpus and not from_stdin:
+        try:
+            corpus_run = _CorpusRun.read(plan, workers, settings, spec, store)
+            tally.corpus = corpus_run.summary(move_duplicates, drop_duplicates)
+            if store is not None:
+                # Saved before cleaning: a run stopped part way and run again still has this
+                # run's evidence, although some files have lost their boilerplate since.
+                if not dry_run:
+                    added = store.save(corpus_run.index.signed())
+                    tally.corpus.append(f"index {index}: {added} new article"
+                                        f"{'s' if added != 1 else ''} saved")  # fmt: skip
+                store.close()
+        except StoreError as exc:
+            workers.close()
+            raise click.ClickException(str(exc)) from exc
+        plan = corpus_run.attach(plan, move_duplicates)
+        shown.report(corpus_run.cluster_records())
+    records = _RecordRun(spec, workers, shown, tally, corpus_run, drop_duplicates)
     warcs = _WarcRun(workers, shown, tally)
 
     def streamed(job: Job) -> Outcome:
@@ -798,7 +1076,8 @@ def _plan(
         elif in_place:
             claim(c.path, c, f"leave one of them out{_LEAVE_OUT}")
         plan.append(Job(c.path, c.display, in_place=in_place, target=target, dry_run=dry_run,
-                        keep_output=to_stdout, kind=kind, sidecar=sidecar))  # fmt: skip
+                        keep_output=to_stdout, kind=kind, sidecar=sidecar,
+                        relative=c.relative))  # fmt: skip
     return plan
 
 
@@ -834,10 +1113,15 @@ class _Shown:
                 self.report_file.write(line + "\n")
 
 
+#: A chunk of numbered lines of a JSON Lines file, and the corpus pass's word on some of them.
+_LineChunk = tuple[list[tuple[int, bytes]], dict[int, ArticleCorpus]]
+
+
 def _clean_line_chunk(
-    cleaner: Cleaner, spec: RecordFields, file: str, report: bool, lines: list[tuple[int, bytes]]
+    cleaner: Cleaner, spec: RecordFields, file: str, report: bool, chunk: _LineChunk
 ) -> list[LineOutcome]:
-    return clean_lines(lines, cleaner, spec, file, report=report)
+    lines, corpus = chunk
+    return clean_lines(lines, cleaner, spec, file, report=report, corpus=corpus)
 
 
 class _ReadError(Exception):
@@ -881,18 +1165,58 @@ class _RecordRun:
     """Cleans JSON Lines files for one run: chunks of lines go to the run's workers, and each
     line's outcome is shown, reported and written in order."""
 
-    def __init__(self, spec: RecordFields, workers: Workers, shown: _Shown, tally: Tally) -> None:
+    def __init__(
+        self,
+        spec: RecordFields,
+        workers: Workers,
+        shown: _Shown,
+        tally: Tally,
+        corpus: _CorpusRun | None = None,
+        drop_duplicates: bool = False,
+    ) -> None:
         self.spec = spec
         self.workers = workers
         self.shown = shown
         self.tally = tally
+        self.corpus = corpus
+        self.drop_duplicates = drop_duplicates
 
     def _map(
         self, file: str, chunks: Iterator[list[tuple[int, bytes]]]
     ) -> Iterator[list[LineOutcome]]:
         """Each chunk's outcomes in input order; only a few chunks are in flight at once."""
         report = self.shown.report_file is not None
-        return self.workers.map(_clean_line_chunk, chunks, self.spec, file, report)
+        return self.workers.map(
+            _clean_line_chunk, self._with_corpus(file, chunks), self.spec, file, report
+        )
+
+    def _with_corpus(
+        self, file: str, chunks: Iterator[list[tuple[int, bytes]]]
+    ) -> Iterator[_LineChunk]:
+        """Each chunk with the corpus pass's word on its lines, less the near-duplicate
+        records that are dropped (counted and reported here)."""
+        corpus = self.corpus
+        for chunk in chunks:
+            if corpus is None:
+                yield chunk, {}
+                continue
+            keep: list[tuple[int, bytes]] = []
+            found: dict[int, ArticleCorpus] = {}
+            for number, raw in chunk:
+                key = line_key(file, number)
+                if self.drop_duplicates and corpus.is_copy(key):
+                    self.tally.records["dropped"] += 1
+                    cluster = corpus.decisions.cluster_of(key)
+                    assert cluster is not None
+                    message = f"a near-duplicate of {cluster.kept}"
+                    self.shown.report([{"file": file, "line": number, "kind": "dropped",
+                                        "message": message}])  # fmt: skip
+                    continue
+                keep.append((number, raw))
+                article = corpus.for_article(key)
+                if article is not None:
+                    found[number] = article
+            yield keep, found
 
     def clean_file(self, job: Job) -> Outcome:
         """Stream one JSON Lines file (or standard input) through the cleaner. Never raises

@@ -7,9 +7,10 @@ from typing import Any
 
 from cleaner.boilerplate import MatchCache, find_boilerplate
 from cleaner.config import DEFAULT_CONFIG, CleanerConfig
+from cleaner.corpus import ArticleCorpus, text_digest
 from cleaner.decode import decode_bytes
 from cleaner.duplicates import ShingleCache, find_duplicate_blocks
-from cleaner.model import Block, Note, Removal, Result, Verdict, apply_removals
+from cleaner.model import Block, Note, Removal, Repair, Result, Verdict, apply_removals
 from cleaner.repair import repair_text
 from cleaner.rules import RuleSet, load_rules
 from cleaner.segment import removals_for_blocks, segment_blocks
@@ -29,8 +30,45 @@ class Cleaner:
         self.config = config or DEFAULT_CONFIG
         self.rules = rules if rules is not None else load_rules(self.config.categories)
 
-    def clean(self, data: str | bytes) -> Result:
-        """Clean one document given as text or as bytes of any common charset."""
+    def clean(self, data: str | bytes, corpus: ArticleCorpus | None = None) -> Result:
+        """Clean one document given as text or as bytes of any common charset.
+
+        ``corpus`` is what the corpus pass decided about this document's blocks (see
+        :meth:`cleaner.corpus.CorpusDecisions.for_article`): its verdicts join the rules'
+        where no rule removes the block, and its notes join the result's. When it carries a
+        digest that is not the normalised text's (the text changed since it was indexed),
+        it is set aside with a note.
+        """
+        text, encoding, normalised, repairs = self.normalise(data)
+        blocks = segment_blocks(normalised)
+        notes: list[Note] = []
+        verdicts: dict[int, Verdict] = {}
+        if corpus is not None:
+            if corpus.digest is None or corpus.digest == text_digest(normalised):
+                verdicts = corpus.verdicts
+                notes.extend(corpus.notes)
+            else:
+                notes.append(Note("corpus", "the text changed since the corpus pass read it; "
+                                  "its decisions were not applied"))  # fmt: skip
+
+        caches: _Caches = ({}, ShingleCache(self.config))
+        decided, spans = self._decide(blocks, normalised, caches, corpus=verdicts)
+        removals, guarded = self._guard(normalised, blocks, decided, spans, caches, verdicts)
+        removals.sort(key=lambda r: r.start)
+        return Result(
+            text=apply_removals(normalised, removals),
+            normalised=normalised,
+            decoded=text,
+            blocks=tuple(blocks),
+            removals=tuple(removals),
+            repairs=tuple(repairs),
+            notes=(*guarded, *notes),
+            encoding=encoding,
+        )
+
+    def normalise(self, data: str | bytes) -> tuple[str, str | None, str, list[Repair]]:
+        """(decoded text, charset or None, normalised text, repairs): the text that blocks,
+        removals and the corpus pass refer to."""
         encoding = None
         if isinstance(data, bytes):
             decoded = decode_bytes(data)
@@ -41,22 +79,7 @@ class Cleaner:
             normalised, repairs = repair_text(text)
         else:
             normalised, repairs = text, []
-        blocks = segment_blocks(normalised)
-
-        caches: _Caches = ({}, ShingleCache(self.config))
-        decided, spans = self._decide(blocks, normalised, caches)
-        removals, notes = self._guard(normalised, blocks, decided, spans, caches)
-        removals.sort(key=lambda r: r.start)
-        return Result(
-            text=apply_removals(normalised, removals),
-            normalised=normalised,
-            decoded=text,
-            blocks=tuple(blocks),
-            removals=tuple(removals),
-            repairs=tuple(repairs),
-            notes=tuple(notes),
-            encoding=encoding,
-        )
+        return text, encoding, normalised, repairs
 
     def _guard(
         self,
@@ -65,6 +88,7 @@ class Cleaner:
         decided: dict[int, Verdict],
         spans: list[Removal],
         caches: _Caches,
+        corpus: dict[int, Verdict],
     ) -> tuple[list[Removal], list[Note]]:
         """Removal spans, unless they would take most of the article.
 
@@ -88,7 +112,7 @@ class Cleaner:
             return removals, []
         share = f"{removed / content:.0%} of {content} characters"
         above = f"above {self.config.max_removed_share:.0%}"
-        certain, certain_spans = self._decide(blocks, normalised, caches, infer=False)
+        certain, certain_spans = self._decide(blocks, normalised, caches, False, corpus)
         removals = spans_for(certain, certain_spans)
         if chars(removals) > limit:
             why = "even from their own matches alone"
@@ -109,13 +133,16 @@ class Cleaner:
         normalised: str,
         caches: _Caches,
         infer: bool = True,
+        corpus: dict[int, Verdict] | None = None,
     ) -> tuple[dict[int, Verdict], list[Removal]]:
         """Block verdicts and span removals, repeated on the kept blocks until none is new.
 
         Positions (head, tail, neighbours) are judged among the blocks that remain, so a
         second pass sees what cleaning the cleaned text would see: the fixpoint makes
         cleaning idempotent. With ``infer`` off only the rules' own matches and verified
-        copies count.
+        copies count. The ``corpus`` verdicts join in the first pass, after the rules (a
+        rule's category says more than "repeated elsewhere") and before the in-document
+        copies (a block that other articles hold is not this article's copy).
         """
         matches, shingles = caches
         decided: dict[int, Verdict] = {}
@@ -127,6 +154,10 @@ class Cleaner:
                 new, found = find_boilerplate(kept, self.rules, normalised, matches, infer)
                 for removal in found:
                     spans.setdefault((removal.start, removal.end), removal)
+            if corpus:
+                for index, verdict in corpus.items():
+                    new.setdefault(index, verdict)
+                corpus = None
             if self.config.dedup_in_document:
                 copies = find_duplicate_blocks(kept, self.config, new, shingles, infer)
                 for index, verdict in copies.items():

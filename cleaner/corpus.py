@@ -25,10 +25,10 @@ from __future__ import annotations
 import hashlib
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePath
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 from urllib.parse import urlsplit
 
 import numpy as np
@@ -36,7 +36,7 @@ from datasketch.lsh import _optimal_param
 
 from cleaner.config import with_changes
 from cleaner.minhash import Folded, Signer, fold_texts, shingle_hashes
-from cleaner.model import Category, Verdict
+from cleaner.model import Category, Note, Verdict
 from cleaner.segment import segment_blocks
 
 #: Shingles signed per numpy step: bounds the (num_perm × shingles) work array to ~64 MiB.
@@ -151,12 +151,24 @@ class PassageDecision:
     #: Estimated Jaccard with the group's first copy (1.0 for an exact copy); for the first
     #: copy itself, with its closest copy.
     similarity: float
+    #: Whether this is the group's first copy (the lowest article id, earlier runs first).
+    first: bool = False
+    #: The group of copies this passage belongs to: equal for all its copies in this run.
+    group: int = -1
 
-    def verdict(self) -> Verdict | None:
-        """The block verdict for a removal, None for a kept passage."""
-        if not self.removed:
-            return None
-        return Verdict(Category(self.kind), self.rule_id, self.evidence)
+    def verdict(self, drop_shared: bool = False) -> Verdict | None:
+        """The block verdict for a removal, None for a kept passage. With ``drop_shared``,
+        the later copies of a shared passage go too (the first copy stays)."""
+        if self.removed:
+            return Verdict(Category(self.kind), self.rule_id, self.evidence)
+        if drop_shared and not self.first:
+            evidence = self.evidence.replace("; kept;", "; a later copy, dropped;")
+            return Verdict(Category.SHARED_PASSAGE, self.rule_id, evidence)
+        return None
+
+    def note(self) -> Note:
+        """The report's line for a passage that stays although other articles hold it."""
+        return Note("shared_passage", f"block {self.block}: {self.evidence}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +188,9 @@ class CorpusDecisions:
     clusters: tuple[DuplicateCluster, ...]
     #: The number of sources that made a short passage corpus boilerplate in this corpus.
     corpus_min_sources: int
+    #: Per article of this run: (compared characters, of which in passages other articles
+    #: hold too).
+    shares: dict[str, tuple[int, int]] = field(default_factory=dict)
     _cluster_of: dict[str, DuplicateCluster] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -184,14 +199,26 @@ class CorpusDecisions:
             for copy, _ in cluster.copies:
                 self._cluster_of[copy] = cluster
 
-    def verdicts(self, article_id: str) -> dict[int, Verdict]:
+    def verdicts(self, article_id: str, drop_shared: bool = False) -> dict[int, Verdict]:
         """Block index -> verdict for the blocks of this article that the corpus removes."""
         out = {}
         for block, decision in self.passages.get(article_id, {}).items():
-            verdict = decision.verdict()
+            verdict = decision.verdict(drop_shared)
             if verdict is not None:
                 out[block] = verdict
         return out
+
+    def for_article(self, article_id: str, drop_shared: bool = False) -> ArticleCorpus | None:
+        """What cleaning this article takes from the corpus: its removals and the notes on
+        the shared passages it keeps; None when the corpus says nothing about it."""
+        decisions = self.passages.get(article_id)
+        if not decisions:
+            return None
+        verdicts = self.verdicts(article_id, drop_shared)
+        notes = tuple(
+            d.note() for _, d in sorted(decisions.items()) if d.block not in verdicts
+        )
+        return ArticleCorpus(verdicts, notes)
 
     def shared(self) -> list[PassageDecision]:
         """Passages kept although other articles hold them too, by article id and block."""
@@ -206,15 +233,67 @@ class CorpusDecisions:
         return self._cluster_of.get(article_id)
 
 
+class ArticleCorpus(NamedTuple):
+    """The corpus pass's word on one article, handed to :meth:`Cleaner.clean
+    <cleaner.core.Cleaner.clean>`: block index -> verdict, and notes for what stays."""
+
+    verdicts: dict[int, Verdict]
+    notes: tuple[Note, ...] = ()
+    #: :func:`text_digest` of the normalised text the decisions were made on, if known.
+    digest: bytes | None = None
+
+
+def text_digest(text: str) -> bytes:
+    """A digest of a normalised text: it tells whether corpus decisions still apply."""
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
 @dataclass(slots=True)
-class _Batch:
-    """One signed batch of passages (only blocks of at least ``min_chars``)."""
+class Passages:
+    """Signed passages (only blocks of at least ``min_chars``), column by column."""
 
     article: np.ndarray  # int32, index into the index's article list
     block: np.ndarray  # int32
     length: np.ndarray  # int32, compared characters
     digest: np.ndarray  # uint64, of the compared form
     signature: np.ndarray  # uint32, (passages, num_perm)
+
+    def select(self, rows: np.ndarray) -> Passages:
+        return Passages(*(getattr(self, name)[rows] for name in _BATCH_FIELDS))
+
+    @staticmethod
+    def empty(num_perm: int) -> Passages:
+        int32 = np.zeros(0, dtype=np.int32)
+        signature = np.zeros((0, num_perm), dtype=np.uint32)
+        return Passages(int32, int32, int32, np.zeros(0, dtype=np.uint64), signature)
+
+
+_BATCH_FIELDS = ("article", "block", "length", "digest", "signature")
+
+
+def _block_texts(blocks: str | Sequence[str]) -> list[str]:
+    """An article's blocks: cut from its text as the Cleaner cuts them, or as given."""
+    if isinstance(blocks, str):
+        return [b.text for b in segment_blocks(blocks)]
+    return list(blocks)
+
+
+@dataclass(slots=True)
+class SignedArticles:
+    """Articles signed by :meth:`PassageIndex.sign`, ready for :meth:`PassageIndex.add_signed`:
+    compact (no text), so they can come back from a worker process or from a stored index.
+    ``passages.article`` counts from 0 within the batch."""
+
+    ids: list[str]
+    sources: list[str | None]
+    #: Whole-article signatures, one row per article (all 0xFFFFFFFF for an empty article).
+    signatures: np.ndarray
+    #: Compared characters of each article, all blocks.
+    chars: np.ndarray
+    passages: Passages
+
+    def __len__(self) -> int:
+        return len(self.ids)
 
 
 class PassageIndex:
@@ -223,6 +302,11 @@ class PassageIndex:
     ``add`` queues an article and signs queued articles a batch at a time; ``decide`` signs
     what is left and decides over everything added so far. The decisions depend only on the
     set of (id, source, blocks) added, never on the order of the calls.
+
+    Articles of earlier runs (from a stored index) come in with ``add_signed(...,
+    previous=True)``: they are evidence, and first seen, but get no decisions of their own.
+    An article of this run with the id of a previous one is the same article, cleaned or
+    updated since: the two never count as each other's copies.
     """
 
     def __init__(self, config: CorpusConfig | None = None, **overrides: Any) -> None:
@@ -231,10 +315,12 @@ class PassageIndex:
         self._signer = Signer(self.config.num_perm, self.config.seed)
         self._ids: list[str] = []
         self._sources: list[str | None] = []
+        self._previous: list[bool] = []
         self._seen: set[str] = set()
         self._pending: list[tuple[str, str | None, list[str]]] = []
-        self._batches: list[_Batch] = []
+        self._batches: list[Passages] = []
         self._article_signatures: list[np.ndarray] = []
+        self._chars: list[np.ndarray] = []
 
     def __len__(self) -> int:
         return len(self._ids) + len(self._pending)
@@ -251,14 +337,8 @@ class PassageIndex:
     def add(self, article_id: str, source: str | None, blocks: str | Sequence[str]) -> None:
         """Queue one article: its text (cut into blocks as the Cleaner cuts them; pass the
         normalised text so that block indices match a Result's) or its blocks."""
-        if article_id in self._seen:
-            raise ValueError(f"article {article_id!r} was already added")
-        self._seen.add(article_id)
-        if isinstance(blocks, str):
-            texts = [b.text for b in segment_blocks(blocks)]
-        else:
-            texts = list(blocks)
-        self._pending.append((article_id, source, texts))
+        self._claim(article_id)
+        self._pending.append((article_id, source, _block_texts(blocks)))
         if len(self._pending) >= self.config.batch_size:
             self.flush()
 
@@ -266,34 +346,45 @@ class PassageIndex:
         for article_id, source, blocks in articles:
             self.add(article_id, source, blocks)
 
+    def _claim(self, article_id: str) -> None:
+        if article_id in self._seen:
+            raise ValueError(f"article {article_id!r} was already added")
+        self._seen.add(article_id)
+
     def flush(self) -> None:
         """Sign the queued articles now (``add`` and ``decide`` call this when needed)."""
         if not self._pending:
             return
         pending, self._pending = self._pending, []
-        first = len(self._ids)
-        counts = np.array([len(texts) for _, _, texts in pending], dtype=np.int64)
-        texts = [t for _, _, article in pending for t in article]
-        for article_id, source, _ in pending:
-            self._ids.append(article_id)
-            self._sources.append(source)
+        self._append(self.sign(pending), previous=False)
+
+    def sign(
+        self, articles: Sequence[tuple[str, str | None, str | Sequence[str]]]
+    ) -> SignedArticles:
+        """Sign articles without adding them (in a worker process, say): each is (id,
+        source, text or blocks)."""
+        ids = [a for a, _, _ in articles]
+        sources = [s for _, s, _ in articles]
+        per_article = [_block_texts(blocks) for _, _, blocks in articles]
+        counts = np.array([len(texts) for texts in per_article], dtype=np.int64)
+        texts = [t for article in per_article for t in article]
         num_perm = self.config.num_perm
-        articles = np.full((len(pending), num_perm), np.iinfo(np.uint32).max, dtype=np.uint32)
+        signatures = np.full((len(ids), num_perm), np.iinfo(np.uint32).max, dtype=np.uint32)
         if not texts:
-            self._article_signatures.append(articles)
-            return
+            chars = np.zeros(len(ids), dtype=np.int64)
+            return SignedArticles(ids, sources, signatures, chars, Passages.empty(num_perm))
         folded = fold_texts(texts)
-        signatures = self._sign(folded)
+        rows = self._sign(folded)
         # An article's shingles are the union of its blocks' (shingles do not cross blocks),
         # so its signature is the minimum over its blocks' rows: no second pass.
         starts = np.concatenate(([0], np.cumsum(counts)))[:-1]
         has_blocks = np.flatnonzero(counts > 0)
-        articles[has_blocks] = np.minimum.reduceat(signatures, starts[has_blocks], axis=0)
-        self._article_signatures.append(articles)
-
+        signatures[has_blocks] = np.minimum.reduceat(rows, starts[has_blocks], axis=0)
         lengths = np.diff(folded.offsets)
+        chars = np.zeros(len(ids), dtype=np.int64)
+        chars[has_blocks] = np.add.reduceat(lengths, starts[has_blocks])
         indexed = np.flatnonzero(lengths >= self.config.min_chars)
-        owner = np.repeat(np.arange(len(pending)), counts)
+        owner = np.repeat(np.arange(len(ids)), counts)
         position = np.arange(len(texts)) - np.repeat(starts, counts)
         keys = folded.keys()
         digests = np.fromiter(
@@ -304,15 +395,71 @@ class PassageIndex:
             dtype=np.uint64,
             count=len(indexed),
         )
-        self._batches.append(
-            _Batch(
-                article=(owner[indexed] + first).astype(np.int32),
-                block=position[indexed].astype(np.int32),
-                length=lengths[indexed].astype(np.int32),
-                digest=digests,
-                signature=signatures[indexed],
-            )
+        passages = Passages(
+            article=owner[indexed].astype(np.int32),
+            block=position[indexed].astype(np.int32),
+            length=lengths[indexed].astype(np.int32),
+            digest=digests,
+            signature=rows[indexed],
         )
+        return SignedArticles(ids, sources, signatures, chars, passages)
+
+    def add_signed(self, batch: SignedArticles, previous: bool = False) -> None:
+        """Add articles signed by :meth:`sign` (with this index's config), or, with
+        ``previous``, articles of an earlier run."""
+        if previous:
+            if len(set(batch.ids)) != len(batch.ids):
+                raise ValueError("a batch of previous articles names one article twice")
+        else:
+            for article_id in batch.ids:
+                self._claim(article_id)
+        self.flush()
+        self._append(batch, previous)
+
+    def _append(self, batch: SignedArticles, previous: bool) -> None:
+        if batch.signatures.shape[1:] != (self.config.num_perm,):
+            raise ValueError(
+                f"signatures of {batch.signatures.shape[1:]} permutations, not "
+                f"{self.config.num_perm}: signed with another config"
+            )
+        first = len(self._ids)
+        self._ids.extend(batch.ids)
+        self._sources.extend(batch.sources)
+        self._previous.extend([previous] * len(batch.ids))
+        self._article_signatures.append(batch.signatures)
+        self._chars.append(batch.chars)
+        passages = batch.passages
+        if len(passages.block):
+            shifted = (passages.article.astype(np.int64) + first).astype(np.int32)
+            rest = (getattr(passages, name) for name in _BATCH_FIELDS[1:])
+            self._batches.append(Passages(shifted, *rest))
+
+    def signed(self, previous: bool = False) -> Iterator[SignedArticles]:
+        """The articles of this run (or, with ``previous``, of earlier runs) as signed
+        batches, for :mod:`cleaner.store`; ``passages.article`` counts within each batch."""
+        self.flush()
+        if not self._ids:
+            return
+        merged = self._merged() if self._batches else None
+        signatures = np.concatenate(self._article_signatures)
+        chars = np.concatenate(self._chars)
+        wanted = np.flatnonzero(np.array(self._previous) == previous)
+        step = self.config.batch_size
+        for s in range(0, len(wanted), step):
+            rows = wanted[s : s + step]
+            if merged is not None:
+                local = np.full(len(self._ids), -1, dtype=np.int64)
+                local[rows] = np.arange(len(rows))
+                taken = np.flatnonzero(local[merged.article] >= 0)
+                passages = merged.select(taken)
+                passages.article = local[passages.article].astype(np.int32)
+            else:
+                passages = Passages.empty(self.config.num_perm)
+            yield SignedArticles(
+                [self._ids[r] for r in rows.tolist()],
+                [self._sources[r] for r in rows.tolist()],
+                signatures[rows], chars[rows], passages,
+            )  # fmt: skip
 
     def signatures(self, texts: Sequence[str]) -> np.ndarray:
         """The passage signatures this index computes for these texts, one row each: equal to
@@ -345,13 +492,33 @@ class PassageIndex:
     def decide(self) -> CorpusDecisions:
         """Decisions over every article added so far."""
         self.flush()
-        ids = self._ids
+        ids, previous = self._ids, self._previous
+        # First seen first: articles of earlier runs, then this run's; each by id.
         rank = np.empty(len(ids), dtype=np.int64)
-        rank[sorted(range(len(ids)), key=ids.__getitem__)] = np.arange(len(ids))
+        by_rank = sorted(range(len(ids)), key=lambda a: (not previous[a], ids[a]))
+        rank[by_rank] = np.arange(len(ids))
         clusters, article_label = self._article_clusters(rank)
         corpus_min = self._corpus_min_sources(len({self._source(a) for a in range(len(ids))}))
-        passages = self._passage_decisions(rank, article_label, corpus_min)
-        return CorpusDecisions(passages, clusters, corpus_min)
+        matched = np.zeros(len(ids), dtype=np.int64)
+        passages = self._passage_decisions(rank, article_label, corpus_min, matched)
+        chars = np.concatenate(self._chars) if self._chars else np.zeros(0, dtype=np.int64)
+        shares = {
+            ids[a]: (int(chars[a]), int(matched[a]))
+            for a in range(len(ids))
+            if not previous[a]
+        }
+        return CorpusDecisions(passages, clusters, corpus_min, shares)
+
+    def _same_article_edges(self) -> tuple[np.ndarray, np.ndarray]:
+        """Edges between this run's articles and their earlier runs' entries of the same id."""
+        entries = list(enumerate(zip(self._ids, self._previous, strict=True)))
+        earlier = {a: i for i, (a, p) in entries if p}
+        pairs = [(earlier[a], i) for i, (a, p) in entries if not p and a in earlier]
+        if not pairs:
+            empty = np.zeros(0, dtype=np.int64)
+            return empty, empty
+        u, v = np.array(pairs, dtype=np.int64).T
+        return u, v
 
     def _source(self, article: int) -> str:
         source = self._sources[article]
@@ -371,21 +538,22 @@ class PassageIndex:
         full = (signatures != np.iinfo(np.uint32).max).any(axis=1)
         members = np.flatnonzero(full)
         u, v = self._similar(signatures, members, rank, self.config.article_threshold)
-        label = _components(rank, u, v)
+        u_same, v_same = self._same_article_edges()
+        label = _components(rank, np.concatenate((u, u_same)), np.concatenate((v, v_same)))
         clusters = []
         multi = np.flatnonzero(np.bincount(label, minlength=len(rank)) > 1)
         node_of_rank = np.argsort(rank)
         for root in multi.tolist():
             kept = int(node_of_rank[root])
             others = np.flatnonzero(label == root)
-            others = others[others != kept]
             others = others[np.argsort(rank[others])]
             agree = (signatures[others] == signatures[kept]).mean(axis=1)
-            copies = tuple(
-                (self._ids[o], round(float(s), 3))
-                for o, s in zip(others.tolist(), agree.tolist(), strict=True)
-            )
-            clusters.append(DuplicateCluster(self._ids[kept], copies))
+            copies: dict[str, float] = {}
+            for o, similarity in zip(others.tolist(), agree.tolist(), strict=True):
+                if self._ids[o] != self._ids[kept]:  # an article's earlier entry is itself
+                    copies.setdefault(self._ids[o], round(float(similarity), 3))
+            if copies:
+                clusters.append(DuplicateCluster(self._ids[kept], tuple(copies.items())))
         clusters.sort(key=lambda c: c.kept)
         return tuple(clusters), label
 
@@ -431,19 +599,18 @@ class PassageIndex:
         keep = agree >= threshold
         return u[keep], v[keep]
 
-    def _merged(self) -> _Batch:
+    def _merged(self) -> Passages:
         """All batches as one, kept as one: later calls do not copy again."""
         if len(self._batches) > 1:
             batches, self._batches = self._batches, []
             self._batches = [
-                _Batch(*(np.concatenate([getattr(b, name) for b in batches]) for name in (
-                    "article", "block", "length", "digest", "signature"
-                )))
+                Passages(*(np.concatenate([getattr(b, name) for b in batches])
+                         for name in _BATCH_FIELDS))
             ]  # fmt: skip
         return self._batches[0]
 
     def _passage_decisions(
-        self, rank: np.ndarray, article_label: np.ndarray, corpus_min: int
+        self, rank: np.ndarray, article_label: np.ndarray, corpus_min: int, matched: np.ndarray
     ) -> dict[str, dict[int, PassageDecision]]:
         if not self._batches or not self.passages:
             return {}
@@ -487,7 +654,7 @@ class PassageIndex:
         ):
             self._decide_group(
                 members.tolist(), sims.tolist(), article, block, length, article_label,
-                corpus_min, out,
+                corpus_min, out, matched,
             )  # fmt: skip
         return dict(out)
 
@@ -501,8 +668,10 @@ class PassageIndex:
         article_label: np.ndarray,
         corpus_min: int,
         out: dict[str, dict[int, PassageDecision]],
+        matched: np.ndarray,
     ) -> None:
-        """One group of copies of a passage, members in passage-rank order."""
+        """One group of copies of a passage, members in passage-rank order. Decisions go to
+        this run's articles only; an earlier run's entries are evidence."""
         articles = [int(article[m]) for m in members]
         clusters = {int(article_label[a]) for a in articles}
         if len(clusters) < 2:
@@ -518,7 +687,11 @@ class PassageIndex:
         corpus = short and len(per_source) >= corpus_min
         exact = min(sims) == 1.0
         closest = max(sims[1:])
+        first_label = int(article_label[articles[0]])
         for position, (m, a, s) in enumerate(zip(members, articles, sources, strict=True)):
+            if self._previous[a]:
+                continue
+            matched[a] += int(length[m])
             kind: PassageKind
             if corpus:
                 kind = "corpus_boilerplate"
@@ -535,14 +708,16 @@ class PassageIndex:
                 kind = "site_boilerplate"
             else:
                 kind = "shared"
-            others = tuple(dict.fromkeys(self._ids[o] for o in articles if o != a))
+            others = tuple(
+                dict.fromkeys(self._ids[o] for o in articles if self._ids[o] != self._ids[a])
+            )
             similarity = sims[position] if position else closest
             evidence = self._evidence(kind, s, per_source, others, corpus_min, similarity)
             rule = "exact" if exact else "near"
             rule_id = f"{kind}.{rule}" if kind != "shared" else f"shared_passage.{rule}"
             out[self._ids[a]][int(block[m])] = PassageDecision(
                 self._ids[a], int(block[m]), kind, kind != "shared", rule_id, evidence,
-                others, round(similarity, 3),
+                others, round(similarity, 3), int(article_label[a]) == first_label, members[0],
             )  # fmt: skip
 
     def _evidence(

@@ -52,6 +52,9 @@ class Category(StrEnum):
     #: A short passage repeated across many unrelated sources (a syndicated notice, a
     #: platform's widget text), found by the corpus pass.
     CORPUS_BOILERPLATE = "corpus_boilerplate"
+    #: A later copy of a quote or wire paragraph that articles of different sources share;
+    #: removed only when asked (``--drop-shared``), else reported and kept.
+    SHARED_PASSAGE = "shared_passage"
 
 
 @dataclass(frozen=True, slots=True)

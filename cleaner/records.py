@@ -25,6 +25,7 @@ from typing import Any, Literal, overload
 
 from cleaner.config import with_changes
 from cleaner.core import Cleaner, cleaner_for
+from cleaner.corpus import ArticleCorpus
 from cleaner.files import AtomicWriter, compressed_writer, compression_of, decompressed_reader
 from cleaner.model import Result
 
@@ -177,8 +178,18 @@ def _clean_fields(
     spec: RecordFields,
     extract: Extract | None,
     record_id: Any,
+    corpus: ArticleCorpus | None = None,
 ) -> tuple[str, Result]:
     """The cleaned text of a record (its text field, or the text of its HTML field)."""
+    result = cleaner.clean(record_text(record, spec, extract, record_id), corpus)
+    return result.text, result
+
+
+def record_text(
+    record: Mapping[str, Any], spec: RecordFields, extract: Extract | None, record_id: Any
+) -> str:
+    """The text a record gives to clean: its text field, or the text of its HTML field.
+    Raises :class:`RecordError` when it has none."""
     if spec.html_field is not None:
         html = _string_field(record, spec.html_field, record_id)
         url = record.get(spec.url_field) if spec.url_field is not None else None
@@ -192,20 +203,22 @@ def _clean_fields(
                 f"field ({exc})",
                 record_id=record_id,
             ) from exc
-        text = extracted.text
-    else:
-        text = _string_field(record, spec.text_field, record_id)
-    result = cleaner.clean(text)
-    return result.text, result
+        text: str = extracted.text
+        return text
+    return _string_field(record, spec.text_field, record_id)
 
 
 def _clean_mapping(
-    record: Mapping[str, Any], cleaner: Cleaner, spec: RecordFields, extract: Extract | None
+    record: Mapping[str, Any],
+    cleaner: Cleaner,
+    spec: RecordFields,
+    extract: Extract | None,
+    corpus: ArticleCorpus | None = None,
 ) -> tuple[dict[str, Any], Result, bool, bool]:
     """The cleaned record, the result, whether its text changed, and whether the record is
     to be kept as it was."""
     record_id = record.get(spec.id_field) if spec.id_field is not None else None
-    text, result = _clean_fields(record, cleaner, spec, extract, record_id)
+    text, result = _clean_fields(record, cleaner, spec, extract, record_id, corpus)
     out = dict(record)
     out[spec.text_field] = text
     changed = record.get(spec.text_field) != text
@@ -441,11 +454,13 @@ def clean_lines(
     file: str,
     *,
     report: bool = False,
+    corpus: Mapping[int, ArticleCorpus] | None = None,
 ) -> list[LineOutcome]:
     """Clean numbered raw lines of a JSON Lines file. Never raises for one line.
 
     A record whose text the cleaner leaves as it is keeps its line byte for byte, so a file
     cleaned again is not rewritten. ``file`` names the lines in the report records.
+    ``corpus`` holds the corpus pass's word on some lines, by line number.
     """
     extract = html_extractor() if spec.html_field is not None else None
     out: list[LineOutcome] = []
@@ -457,7 +472,9 @@ def clean_lines(
             continue
         record_id = record.get(spec.id_field) if spec.id_field is not None else None
         try:
-            cleaned, result, changed, keep = _clean_mapping(record, cleaner, spec, extract)
+            cleaned, result, changed, keep = _clean_mapping(
+                record, cleaner, spec, extract, corpus.get(number) if corpus else None
+            )
             output = (raw if raw.endswith(b"\n") else raw + b"\n") if keep else record_line(cleaned)
         except RecordError as exc:
             out.append(LineOutcome(number, None, record_id, problem="record", message=str(exc),

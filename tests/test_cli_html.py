@@ -16,6 +16,8 @@ from click.testing import CliRunner, Result
 
 from cleaner import Cleaner
 from cleaner.cli import main
+from cleaner.corpus import source_key
+from cleaner.corpus_pass import clean_corpus
 from cleaner.files import is_temp_name
 from cleaner.html import METADATA_FIELDS, extract
 
@@ -47,10 +49,18 @@ def page(key: str) -> bytes:
 
 
 @cache
-def expected(key: str) -> tuple[bytes, dict[str, Any]]:
-    """What the library gives for a page: its cleaned text as a file, and its metadata."""
-    extracted = extract(page(key))
-    return (Cleaner().clean(extracted.text).text + "\n").encode("utf-8"), extracted.metadata
+def expected(key: str, pages: tuple[str, ...] = PAGES) -> tuple[bytes, dict[str, Any]]:
+    """What the library gives for a page cleaned in a run with ``pages``: its cleaned text as
+    a file, and its metadata. The run's corpus pass takes each page's site from its URL
+    (two of the pages are of one site, and share a teaser)."""
+    extracted = {k: extract(page(k)) for k in pages}
+    articles = [
+        (k, source_key(e.metadata["url"], e.metadata["sitename"]), e.text)
+        for k, e in extracted.items()
+    ]
+    results, _ = clean_corpus(articles, Cleaner())
+    text = results[key].text + "\n"
+    return text.encode("utf-8"), extracted[key].metadata
 
 
 def _run(*args: str | Path, input: bytes | None = None) -> Result:
@@ -138,7 +148,7 @@ def test_in_place_writes_beside_the_page_which_stays_untouched(in_tmp: Path) -> 
 def test_a_single_page_or_standard_input_goes_to_standard_output(in_tmp: Path) -> None:
     key = PAGES[1]
     (in_tmp / "page.html.gz").write_bytes(page(key))
-    text = expected(key)[0]
+    text = expected(key, (key,))[0]
     one = _run("clean", "page.html.gz")  # auto: an HTML page by its name
     assert one.exit_code == 0, one.stderr
     assert one.stdout_bytes == text  # the text alone, no metadata
@@ -185,7 +195,7 @@ def test_a_broken_page_fails_alone_and_the_others_are_written(in_tmp: Path) -> N
     assert "3 files seen: 1 changed, 0 unchanged, 1 failed, 1 skipped" in result.stderr
     assert "3 HTML pages: 1 with text, 1 without text, 1 failed" in result.stderr
     assert sorted(p.name for p in (in_tmp / "out").iterdir()) == ["good.json", "good.txt"]
-    assert (in_tmp / "out" / "good.txt").read_bytes() == expected(PAGES[2])[0]
+    assert (in_tmp / "out" / "good.txt").read_bytes() == expected(PAGES[2], (PAGES[2],))[0]
     report = [json.loads(line) for line in (in_tmp / "r.jsonl").read_text().splitlines()]
     failed = [r for r in report if r["kind"] == "failed"]
     assert [r["file"] for r in failed] == ["pages/cut.html.gz"]

@@ -1,0 +1,148 @@
+"""The corpus pass of a command-line run: read every article once, sign its blocks, and
+decide over the whole run (and a stored index) before anything is cleaned.
+
+The work here runs in the run's worker processes, a chunk at a time, and gives back only
+signatures (:class:`~cleaner.corpus.SignedArticles`) and a digest of each article's
+normalised text, never the text: memory stays at the index's few hundred bytes a passage.
+An article is named by its path as shown (``a/b.txt``), or its path and line for a JSON
+Lines record (``a/b.jsonl:12``): names do not depend on the order files are listed in, so
+neither do the decisions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from cleaner.core import Cleaner
+from cleaner.corpus import (
+    CorpusConfig,
+    CorpusDecisions,
+    PassageIndex,
+    SignedArticles,
+    source_key,
+    text_digest,
+)
+from cleaner.files import looks_binary, read_file
+from cleaner.model import Result
+from cleaner.records import (
+    RecordFields,
+    html_extractor,
+    parse_line,
+    record_text,
+)
+
+SiteFrom = Literal["url", "dir", "none"]
+
+
+@dataclass(frozen=True, slots=True)
+class CorpusSettings:
+    """How a run's corpus pass names sources and what it removes."""
+
+    site_from: SiteFrom = "url"
+    drop_shared: bool = False
+    config: CorpusConfig = field(default_factory=CorpusConfig)
+
+    def source(self, url: str | None, site: str | None, display: str) -> str | None:
+        """An article's source: by ``url`` the host of its URL or site name (none without
+        them: an article without a source is its own), by ``dir`` its folder, or none."""
+        if self.site_from == "dir":
+            return source_key(path=display, mode="dir")
+        if self.site_from == "url":
+            return source_key(url, site, mode="url")
+        return None
+
+
+#: What signing a chunk gives back: the signed articles and each one's text digest.
+Signed = tuple[SignedArticles, list[bytes]]
+
+
+def line_key(display: str, line: int) -> str:
+    """The name of a JSON Lines record in the corpus pass."""
+    return f"{display}:{line}"
+
+
+def sign_files(
+    cleaner: Cleaner, settings: CorpusSettings, files: Sequence[tuple[str, Path, str]]
+) -> Signed:
+    """Sign whole files, each (display name, path, kind "text" or "html"). A file that
+    cannot be read is left out here: cleaning reports it."""
+    articles: list[tuple[str, str | None, str]] = []
+    digests: list[bytes] = []
+    for display, path, kind in files:
+        try:
+            data, _ = read_file(path)
+            if kind == "html":
+                from cleaner.html import DEFAULT_HTML_CONFIG, extract
+
+                extracted = extract(data, None, DEFAULT_HTML_CONFIG)
+                meta = extracted.metadata
+                text: str | bytes = extracted.text
+                source = settings.source(meta.get("url"), meta.get("sitename"), display)
+            else:
+                if looks_binary(data):
+                    continue
+                text = data
+                source = settings.source(None, None, display)
+            normalised = cleaner.normalise(text)[2]
+        except Exception:  # cleaning the file reports what is wrong with it
+            continue
+        articles.append((display, source, normalised))
+        digests.append(text_digest(normalised))
+    return PassageIndex(settings.config).sign(articles), digests
+
+
+def sign_lines(
+    cleaner: Cleaner,
+    settings: CorpusSettings,
+    spec: RecordFields,
+    display: str,
+    lines: Sequence[tuple[int, bytes]],
+) -> Signed:
+    """Sign numbered lines of a JSON Lines file; the source comes from the record's ``url``
+    field (``--url-field``), else its ``site`` field. A line that cannot be cleaned is left
+    out here: cleaning reports it."""
+    extract = html_extractor() if spec.html_field is not None else None
+    articles: list[tuple[str, str | None, str]] = []
+    digests: list[bytes] = []
+    for number, raw in lines:
+        try:
+            record = parse_line(raw)
+            record_id = record.get(spec.id_field) if spec.id_field is not None else None
+            text = record_text(record, spec, extract, record_id)
+            normalised = cleaner.normalise(text)[2]
+        except Exception:  # MalformedLineError, RecordError...: cleaning the line reports it
+            continue
+        url = record.get(spec.url_field) if spec.url_field is not None else None
+        source = settings.source(_text_or_none(url), _text_or_none(record.get("site")), display)
+        articles.append((line_key(display, number), source, normalised))
+        digests.append(text_digest(normalised))
+    return PassageIndex(settings.config).sign(articles), digests
+
+
+def _text_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def clean_corpus(
+    articles: Sequence[tuple[str, str | None, str | bytes]],
+    cleaner: Cleaner | None = None,
+    index: PassageIndex | None = None,
+    drop_shared: bool = False,
+) -> tuple[dict[str, Result], CorpusDecisions]:
+    """Clean articles as one corpus, in memory: each is (id, source, text or bytes). The
+    corpus pass reads them all (into ``index``, if given: one with earlier articles added
+    recognises them), then each is cleaned with its decisions. ``cleaner clean`` on a folder
+    does the same, streaming."""
+    cleaner = cleaner or Cleaner()
+    index = index if index is not None else PassageIndex()
+    for article_id, source, data in articles:
+        index.add(article_id, source, cleaner.normalise(data)[2])
+    decisions = index.decide()
+    results = {
+        article_id: cleaner.clean(data, decisions.for_article(article_id, drop_shared))
+        for article_id, _, data in articles
+    }
+    return results, decisions
