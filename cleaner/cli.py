@@ -42,10 +42,12 @@ from cleaner.corpus_pass import (
     CorpusSettings,
     Signed,
     SiteFrom,
+    block_texts,
     line_key,
     sign_files,
     sign_lines,
 )
+from cleaner.dedup_report import build_report, report_table
 from cleaner.explain import BLOCK_INDENT, DEFAULT_WIDTH, explain_lines, file_records, json_lines
 from cleaner.files import (
     DEFAULT_INCLUDE,
@@ -508,11 +510,13 @@ def corpus_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
-def _open_index(index: str | None, config: CorpusConfig) -> IndexStore | None:
+def _open_index(
+    index: str | None, config: CorpusConfig, create: bool = True
+) -> IndexStore | None:
     if index is None:
         return None
     try:
-        return open_store(index, config)
+        return open_store(index, config, create)
     except StoreError as exc:
         raise click.ClickException(str(exc)) from exc
 
@@ -865,16 +869,7 @@ def clean(
         summary_field=summary_field or None,
     )
 
-    def kind_of(candidate: Candidate) -> Kind:
-        if fmt != "auto":
-            return fmt
-        name = candidate.path.name
-        if is_warc_name(name):
-            return "warc"
-        if is_html_name(name):
-            return "html"
-        return "jsonl" if is_jsonl_name(name) else "text"
-
+    kind_of = _kind_of(fmt)
     stdin_job = Job(None, STDIN_NAME, dry_run=dry_run, keep_output=to_stdout,
                     kind="text" if fmt == "auto" else fmt)  # fmt: skip
     if from_stdin:
@@ -882,13 +877,7 @@ def clean(
     else:
         made = (output, report, move_duplicates)
         skip = [p for p in made if p is not None and p != STDIN_NAME]
-        default_include = {"jsonl": JSONL_INCLUDE, "html": HTML_INCLUDE,
-                           "warc": WARC_INCLUDE}.get(fmt, DEFAULT_INCLUDE)  # fmt: skip
-        found = discover(paths, include=include or default_include, exclude=exclude,
-                         skip_real_paths=skip)  # fmt: skip
-        for stale in found.stale_temp_files:
-            _say(f"note: {stale}: {STALE_TEMP_MESSAGE}")
-        candidates = _without_outputs(found.candidates, kind_of)
+        candidates = _find(paths, fmt, include, exclude, skip)
         plan = _plan(candidates, in_place, output, dry_run, to_stdout, kind_of)
 
     if from_stdin and corpus_only:
@@ -896,7 +885,9 @@ def clean(
                                "standard input")  # fmt: skip
     settings = CorpusSettings(site_from, drop_shared,
                               CorpusConfig(article_threshold=duplicate_threshold))  # fmt: skip
-    store = _open_index(index, settings.config)
+    # A dry run writes nothing, not even a new index file: then there is nothing to load.
+    new_file = index is not None and "://" not in index and not Path(index).exists()
+    store = None if dry_run and new_file else _open_index(index, settings.config)
     report_file = _open_report(report)
     tally = Tally()
     show_bar = not quiet and len(plan) >= PROGRESS_MIN_FILES and _stderr_is_tty()
@@ -968,6 +959,40 @@ def clean(
             _say(line)
     if tally.counts["failed"] or tally.records["failed"]:
         sys.exit(1)
+
+
+def _kind_of(fmt: Format) -> Callable[[Candidate], Kind]:
+    """What each input is, for a --format: given, or in auto by its name."""
+
+    def kind_of(candidate: Candidate) -> Kind:
+        if fmt != "auto":
+            return fmt
+        name = candidate.path.name
+        if is_warc_name(name):
+            return "warc"
+        if is_html_name(name):
+            return "html"
+        return "jsonl" if is_jsonl_name(name) else "text"
+
+    return kind_of
+
+
+def _find(
+    paths: Sequence[str],
+    fmt: Format,
+    include: Sequence[str],
+    exclude: Sequence[str],
+    skip: Sequence[str | Path],
+) -> list[Candidate]:
+    """The inputs under ``paths`` for a --format, less the outputs that runs write beside
+    pages and crawls."""
+    default_include = {"jsonl": JSONL_INCLUDE, "html": HTML_INCLUDE,
+                       "warc": WARC_INCLUDE}.get(fmt, DEFAULT_INCLUDE)  # fmt: skip
+    found = discover(paths, include=include or default_include, exclude=exclude,
+                     skip_real_paths=skip)  # fmt: skip
+    for stale in found.stale_temp_files:
+        _say(f"note: {stale}: {STALE_TEMP_MESSAGE}")
+    return _without_outputs(found.candidates, _kind_of(fmt))
 
 
 def page_outputs(page: Path) -> tuple[Path, Path]:
@@ -1593,6 +1618,104 @@ def _write_report(out: IO[str], outcome: Outcome) -> None:
 
 def _stderr_is_tty() -> bool:
     return sys.stderr.isatty()
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option(
+    "--format", "fmt", type=click.Choice(["auto", "text", "jsonl", "html"]), default="auto",
+    show_default=True, help="What the files are, as for clean (WARC files are not read).",
+)  # fmt: skip
+@click.option("--include", multiple=True, metavar="GLOB", help="As for clean.")
+@click.option("--exclude", multiple=True, metavar="GLOB", help="As for clean.")
+@click.option("--text-field", default="text", show_default=True, metavar="NAME",
+              help="JSON Lines: the field with the text.")  # fmt: skip
+@click.option("--id-field", default="id", show_default=True, metavar="NAME",
+              help="JSON Lines: the field that names a record.")  # fmt: skip
+@click.option("--html-field", metavar="NAME", help="JSON Lines: a field with the page's HTML.")
+@corpus_options
+@click.option(
+    "--json", "json_out", type=click.Path(dir_okay=False, allow_dash=True), metavar="FILE",
+    help="Also write the whole report as JSON to FILE (- for standard output, instead of the "
+    "table).",
+)  # fmt: skip
+@click.option("--top", type=click.IntRange(min=1), default=20, show_default=True, metavar="N",
+              help="Rows shown in each part of the table.")  # fmt: skip
+@click.option(
+    "--jobs", "-j", type=click.IntRange(min=1), default=1, show_default=True, metavar="N",
+    help="Read and sign in N processes. The report does not depend on N.",
+)  # fmt: skip
+def dedup(
+    paths: tuple[str, ...],
+    fmt: Format,
+    include: tuple[str, ...],
+    exclude: tuple[str, ...],
+    text_field: str,
+    id_field: str,
+    html_field: str | None,
+    site_from: SiteFrom,
+    index: str | None,
+    duplicate_threshold: float,
+    json_out: str | None,
+    top: int,
+    jobs: int,
+) -> None:
+    """Report repeated text across the articles under PATHS, changing nothing.
+
+    The corpus pass of clean, alone: clusters of near-duplicate articles (with the copy
+    that clean keeps), passages repeated across articles with where they occur and what
+    clean does with them (site_boilerplate and corpus_boilerplate go, shared passages
+    stay), and each article's share of text found in other articles. Articles are named
+    as clean names them: a file by its path, a JSON Lines record by its path and line.
+    With --index, the stored articles of earlier runs count as evidence; the index is
+    read, never written.
+    """
+    if STDIN_NAME in paths:
+        raise click.UsageError("dedup reads files and folders, not standard input")
+    spec = RecordFields(text_field=text_field, id_field=id_field or None,
+                        html_field=html_field or None)  # fmt: skip
+    skip = [json_out] if json_out not in (None, STDIN_NAME) else []
+    plan = _plan(_find(paths, fmt, include, exclude, skip), False, None, True, False,
+                 _kind_of(fmt))  # fmt: skip
+    settings = CorpusSettings(site_from, config=CorpusConfig(article_threshold=duplicate_threshold))
+    store = _open_index(index, settings.config, create=False)
+    workers = Workers(DEFAULT_CONFIG, jobs)
+    try:
+        run = _CorpusRun.read(plan, workers, settings, spec, store)
+    except StoreError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        workers.close()
+        if store is not None:
+            store.close()
+    for item in plan:
+        if isinstance(item, Outcome):
+            _say(f"skipped {item.display}: {item.message}")
+    # The text of each repeated passage: its first copy's block.
+    firsts: dict[int, tuple[str, int]] = {}
+    for found in run.decisions.passages.values():
+        for d in found.values():
+            firsts[d.group] = min(firsts.get(d.group, (d.article_id, d.block)),
+                                  (d.article_id, d.block))  # fmt: skip
+    wanted: dict[str, set[int]] = {}
+    for article, block in firsts.values():
+        wanted.setdefault(article, set()).add(block)
+    files = [(j.display, j.source, j.kind) for j in plan
+             if isinstance(j, Job) and j.source is not None and j.kind != "warc"]  # fmt: skip
+    texts = block_texts(workers.cleaner, spec, files, wanted)
+    report = build_report(run.decisions, texts, run.previous)
+    if json_out is not None:
+        data = json.dumps(report, ensure_ascii=False, indent=1) + "\n"
+        if json_out == STDIN_NAME:
+            click.echo(data, nl=False)
+            return
+        try:
+            write_atomic(Path(json_out), data.encode("utf-8"))
+        except OSError as exc:
+            raise click.ClickException(
+                f"--json {json_out}: " + describe_os_error(exc, "cannot write it")
+            ) from exc
+    click.echo("\n".join(report_table(report, top)))
 
 
 @main.command()

@@ -546,6 +546,8 @@ class PassageIndex:
         for root in multi.tolist():
             kept = int(node_of_rank[root])
             others = np.flatnonzero(label == root)
+            if all(self._previous[o] for o in others.tolist()):
+                continue  # an earlier run's cluster, reported then
             others = others[np.argsort(rank[others])]
             agree = (signatures[others] == signatures[kept]).mean(axis=1)
             copies: dict[str, float] = {}
@@ -654,7 +656,7 @@ class PassageIndex:
         ):
             self._decide_group(
                 members.tolist(), sims.tolist(), article, block, length, article_label,
-                corpus_min, out, matched,
+                corpus_min, out, matched, int(prank[members[0]]),
             )  # fmt: skip
         return dict(out)
 
@@ -669,10 +671,15 @@ class PassageIndex:
         corpus_min: int,
         out: dict[str, dict[int, PassageDecision]],
         matched: np.ndarray,
+        group: int,
     ) -> None:
         """One group of copies of a passage, members in passage-rank order. Decisions go to
         this run's articles only; an earlier run's entries are evidence."""
         articles = [int(article[m]) for m in members]
+        if len({self._ids[a] for a in articles}) > 1:  # text found in another article
+            for m, a in zip(members, articles, strict=True):
+                if not self._previous[a]:
+                    matched[a] += int(length[m])
         clusters = {int(article_label[a]) for a in articles}
         if len(clusters) < 2:
             # Repeats inside one article are the in-document pass's; copies inside a cluster of
@@ -691,7 +698,6 @@ class PassageIndex:
         for position, (m, a, s) in enumerate(zip(members, articles, sources, strict=True)):
             if self._previous[a]:
                 continue
-            matched[a] += int(length[m])
             kind: PassageKind
             if corpus:
                 kind = "corpus_boilerplate"
@@ -717,7 +723,7 @@ class PassageIndex:
             rule_id = f"{kind}.{rule}" if kind != "shared" else f"shared_passage.{rule}"
             out[self._ids[a]][int(block[m])] = PassageDecision(
                 self._ids[a], int(block[m]), kind, kind != "shared", rule_id, evidence,
-                others, round(similarity, 3), int(article_label[a]) == first_label, members[0],
+                others, round(similarity, 3), int(article_label[a]) == first_label, group,
             )  # fmt: skip
 
     def _evidence(

@@ -12,6 +12,7 @@ neither do the decisions.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -25,7 +26,13 @@ from cleaner.corpus import (
     source_key,
     text_digest,
 )
-from cleaner.files import looks_binary, read_file
+from cleaner.files import (
+    compression_of,
+    decompressed_reader,
+    looks_binary,
+    open_input,
+    read_file,
+)
 from cleaner.model import Result
 from cleaner.records import (
     RecordFields,
@@ -33,6 +40,7 @@ from cleaner.records import (
     parse_line,
     record_text,
 )
+from cleaner.segment import segment_blocks
 
 SiteFrom = Literal["url", "dir", "none"]
 
@@ -73,25 +81,28 @@ def sign_files(
     digests: list[bytes] = []
     for display, path, kind in files:
         try:
-            data, _ = read_file(path)
-            if kind == "html":
-                from cleaner.html import DEFAULT_HTML_CONFIG, extract
-
-                extracted = extract(data, None, DEFAULT_HTML_CONFIG)
-                meta = extracted.metadata
-                text: str | bytes = extracted.text
-                source = settings.source(meta.get("url"), meta.get("sitename"), display)
-            else:
-                if looks_binary(data):
-                    continue
-                text = data
-                source = settings.source(None, None, display)
+            text, url, site = read_article(path, kind)
             normalised = cleaner.normalise(text)[2]
         except Exception:  # cleaning the file reports what is wrong with it
             continue
-        articles.append((display, source, normalised))
+        articles.append((display, settings.source(url, site, display), normalised))
         digests.append(text_digest(normalised))
     return PassageIndex(settings.config).sign(articles), digests
+
+
+def read_article(path: Path, kind: str) -> tuple[str | bytes, str | None, str | None]:
+    """A text file's bytes, or an HTML page's main text, with the page's URL and site name.
+    Raises ``ValueError`` for a binary file, and what reading or extraction raises."""
+    data, _ = read_file(path)
+    if kind == "html":
+        from cleaner.html import DEFAULT_HTML_CONFIG, extract
+
+        extracted = extract(data, None, DEFAULT_HTML_CONFIG)
+        meta = extracted.metadata
+        return extracted.text, meta.get("url"), meta.get("sitename")
+    if looks_binary(data):
+        raise ValueError("a binary file")
+    return data, None, None
 
 
 def sign_lines(
@@ -146,3 +157,40 @@ def clean_corpus(
         for article_id, _, data in articles
     }
     return results, decisions
+
+
+def block_texts(
+    cleaner: Cleaner,
+    spec: RecordFields,
+    files: Sequence[tuple[str, Path, str]],
+    wanted: dict[str, set[int]],
+) -> dict[tuple[str, int], str]:
+    """The texts of some blocks of some articles, read again: (article, block) -> text.
+    ``files`` are (display name, path, kind) as for :func:`sign_files`, kind "jsonl" too."""
+    out: dict[tuple[str, int], str] = {}
+
+    def take(key: str, text: str | bytes) -> None:
+        blocks = segment_blocks(cleaner.normalise(text)[2])
+        for index in wanted[key]:
+            if index < len(blocks):
+                out[key, index] = blocks[index].text
+
+    extract = html_extractor() if spec.html_field is not None else None
+    for display, path, kind in files:
+        try:
+            if kind == "jsonl":
+                if not any(k.startswith(display + ":") for k in wanted):
+                    continue
+                raw, _ = open_input(path)
+                with raw, closing(decompressed_reader(raw, compression_of(path))) as lines:
+                    for number, line in enumerate(lines, 1):
+                        key = line_key(display, number)
+                        if key in wanted:
+                            record = parse_line(line)
+                            record_id = record.get(spec.id_field) if spec.id_field else None
+                            take(key, record_text(record, spec, extract, record_id))
+            elif display in wanted:
+                take(display, read_article(path, kind)[0])
+        except Exception:  # changed or gone since the corpus pass: no text to show
+            continue
+    return out

@@ -47,11 +47,12 @@ class IndexStore(Protocol):
     def close(self) -> None: ...
 
 
-def open_store(spec: str, config: CorpusConfig) -> IndexStore:
-    """The store that ``--index SPEC`` names: ``redis://HOST:PORT[/DB]`` or a file path."""
+def open_store(spec: str, config: CorpusConfig, create: bool = True) -> IndexStore:
+    """The store that ``--index SPEC`` names: ``redis://HOST:PORT[/DB]`` or a file path
+    (made when missing, with ``create``)."""
     if spec.startswith(("redis://", "rediss://")):
         return RedisStore(spec, config)
-    return SqliteStore(Path(spec), config)
+    return SqliteStore(Path(spec), config, create)
 
 
 def _fingerprint(config: CorpusConfig) -> str:
@@ -128,10 +129,12 @@ def _articles(batch: SignedArticles) -> Iterator[tuple[str, str | None, bytes]]:
 class SqliteStore:
     """The embedded index: one SQLite file, written in one transaction per run."""
 
-    def __init__(self, path: Path, config: CorpusConfig) -> None:
+    def __init__(self, path: Path, config: CorpusConfig, create: bool = True) -> None:
         self.path = path
         self.num_perm = config.num_perm
         fingerprint = _fingerprint(config)
+        if not create and not path.is_file():
+            raise StoreError(f"--index {path}: no index there (clean with --index makes one)")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(path)
