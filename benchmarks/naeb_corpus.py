@@ -1,10 +1,11 @@
 """Text mode on naeb-dev as one corpus: the per-article rules alone, and with the corpus pass.
 
-Each page's trafilatura text (the cached extraction of ``naeb_text.py``) is cleaned by the
-Cleaner; the normalised texts are then added to one :class:`~cleaner.corpus.PassageIndex`, the
-source of each page being the host of its URL (``source_key(url, site)``). The corpus pass
-removes the blocks it calls site or corpus boilerplate on top of the rules' removals. Lines
-are labelled and scored exactly as in ``naeb_text.py``. Writes
+Each page's trafilatura text (the cached extraction of ``naeb_text.py``) is cleaned twice:
+by the Cleaner alone ("rules"), and as ``cleaner clean`` cleans a folder ("rules+corpus",
+through :func:`~cleaner.corpus_pass.clean_corpus`: every page read into one
+:class:`~cleaner.corpus.PassageIndex` first, the source of each page being the host of its
+URL, then each page cleaned with the corpus's verdicts). Lines are labelled and scored
+exactly as in ``naeb_text.py``. Writes
 ``benchmarks/results/naeb_corpus.json`` and prints a table.
 
     .venv/bin/python benchmarks/naeb_corpus.py [--limit N]
@@ -36,7 +37,8 @@ from benchmarks.common import (
 )
 from benchmarks.naeb_text import PageResult, SystemOutput, false_positives, system_scores
 from cleaner import Cleaner
-from cleaner.corpus import PassageIndex, source_key
+from cleaner.corpus import source_key
+from cleaner.corpus_pass import clean_corpus
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -47,32 +49,20 @@ def main(argv: list[str] | None = None) -> int:
 
     extraction = EXTRACTIONS["default"]
     cleaner = Cleaner()
-    index = PassageIndex()
     pages = load_naeb(NAEB_DIR, args.limit)
-    prepared = []
-    for page in pages:
-        text = extracted_text(page, extraction, CACHE_DIR)
-        result = cleaner.clean(text)
-        index.add(page.key, source_key(page.url, page.site), result.normalised)
-        prepared.append((page, text, result))
-    decisions = index.decide()
+    texts = {page.key: extracted_text(page, extraction, CACHE_DIR) for page in pages}
+    alone = {key: cleaner.clean(text) for key, text in texts.items()}
+    articles = [(p.key, source_key(p.url, p.site), texts[p.key]) for p in pages]
+    together, decisions = clean_corpus(articles, cleaner)
 
     results = []
-    for page, text, result in prepared:
-        lines = text_lines(text)
-        rule_spans = [(r.start, r.end, r.rule_id) for r in result.removals]
-        removed_blocks = {r.block for r in result.removals if r.block is not None}
-        corpus_spans = [
-            (result.blocks[block].start, result.blocks[block].end, verdict.rule_id)
-            for block, verdict in decisions.verdicts(page.key).items()
-            if block not in removed_blocks
-        ]
-        categories = {r.rule_id: r.category.value for r in result.removals}
+    for page in pages:
+        lines = text_lines(texts[page.key])
         outputs = {}
-        for name, spans in (("rules", rule_spans), ("rules+corpus", rule_spans + corpus_spans)):
+        for name, result in (("rules", alone[page.key]), ("rules+corpus", together[page.key])):
+            spans = [(r.start, r.end, r.rule_id) for r in result.removals]
             per_line, unmapped = removals_per_line(lines, result.normalised, spans)
-            tags = dict(categories)
-            tags.update({tag: tag.split(".")[0] for _, _, tag in corpus_spans})
+            tags = {r.rule_id: r.category.value for r in result.removals}
             outputs[name] = SystemOutput(per_line, tags, [n.code for n in result.notes], unmapped)
         results.append(PageResult(page, label_lines(lines, page.gold), outputs, 1.0))
 
