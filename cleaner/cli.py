@@ -448,7 +448,7 @@ class Tally:
                 f"{r['unchanged']} unchanged, {r['failed']} failed"
             )
             if r["dropped"]:
-                line += f", {r['dropped']} near-duplicates dropped"
+                line += f", {r['dropped']} near-duplicate{'s' if r['dropped'] != 1 else ''} dropped"
             lines.append(line)
         if self.pages:
             p = self.pages
@@ -548,6 +548,15 @@ class _CorpusRun:
     #: Each article's digest of its normalised text, as signed.
     digests: dict[str, bytes]
     previous: int
+    #: Where each JSON Lines record of the run is: (file, line, record id).
+    records: dict[str, tuple[str, int, Any]]
+
+    def named(self, key: str) -> dict[str, Any]:
+        """How the report names an article: its file, and a record's line and id."""
+        if key not in self.records:
+            return {"file": key}
+        file, line, record_id = self.records[key]
+        return {"file": file, "line": line, "record": record_id}
 
     @classmethod
     def read(
@@ -566,10 +575,13 @@ class _CorpusRun:
                 previous += len(batch)
         digests: dict[str, bytes] = {}
 
+        records: dict[str, tuple[str, int, Any]] = {}
+
         def add(signed: Signed) -> None:
-            batch, batch_digests = signed
+            batch, batch_digests, where = signed
             index.add_signed(batch)
             digests.update(zip(batch.ids, batch_digests, strict=True))
+            records.update(zip(batch.ids, where, strict=False))  # files have no lines
 
         jobs = [j for j in plan if isinstance(j, Job) and j.source is not None]
         files = [(j.display, j.source, j.kind) for j in jobs if j.kind in WHOLE_FILES]
@@ -590,7 +602,7 @@ class _CorpusRun:
                         add(signed)
             except (OSError, _ReadError):
                 continue  # cleaning the file reports it
-        return cls(index, index.decide(), settings, digests, previous)
+        return cls(index, index.decide(), settings, digests, previous, records)
 
     def for_article(self, key: str) -> ArticleCorpus | None:
         found = self.decisions.for_article(key, self.settings.drop_shared)
@@ -619,7 +631,7 @@ class _CorpusRun:
     def cluster_records(self) -> list[dict[str, Any]]:
         """The report's lines for near-duplicate articles: one per copy, naming the kept one."""
         return [
-            {"file": copy, "kind": "duplicate_article", "kept": cluster.kept,
+            {**self.named(copy), "kind": "duplicate_article", "kept": cluster.kept,
              "similarity": similarity}
             for cluster in self.decisions.clusters
             for copy, similarity in cluster.copies
@@ -931,8 +943,8 @@ def clean(
         with bar_or_none as bar:
             for outcome in outcomes:
                 tally.add(outcome)
-                if outcome.status in ("failed", "skipped"):
-                    kind = "error: " if outcome.status == "failed" else "skipped "
+                if outcome.status in ("failed", "skipped", "moved"):
+                    kind = {"failed": "error: ", "skipped": "skipped "}.get(outcome.status, "")
                     shown.say(f"{kind}{outcome.display}: {outcome.message}")
                 if report_file is not None:
                     _write_report(report_file, outcome)
@@ -1234,7 +1246,7 @@ class _RecordRun:
                     cluster = corpus.decisions.cluster_of(key)
                     assert cluster is not None
                     message = f"a near-duplicate of {cluster.kept}"
-                    self.shown.report([{"file": file, "line": number, "kind": "dropped",
+                    self.shown.report([{**corpus.named(key), "kind": "dropped",
                                         "message": message}])  # fmt: skip
                     continue
                 keep.append((number, raw))
@@ -1610,7 +1622,7 @@ def _open_report(report: str | None) -> IO[str] | None:
 
 def _write_report(out: IO[str], outcome: Outcome) -> None:
     records: Sequence[dict[str, Any]] = outcome.records
-    if outcome.status in ("failed", "skipped"):
+    if outcome.status in ("failed", "skipped", "moved"):
         records = [{"file": outcome.display, "kind": outcome.status, "message": outcome.message}]
     for line in json_lines(records):
         out.write(line + "\n")

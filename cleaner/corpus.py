@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -71,6 +72,16 @@ def source_key(
         parent = PurePath(path).parent.as_posix()
         return parent if parent not in ("", ".") else None
     return None
+
+
+def article_order(article_id: str) -> tuple[str | int, ...]:
+    """The order in which articles are first: by name, numbers as numbers (``a.jsonl:2``
+    before ``a.jsonl:11``, ``page9.txt`` before ``page10.txt``)."""
+    parts = _DIGITS.split(article_id)
+    return tuple(int(p) if i % 2 else p for i, p in enumerate(parts))
+
+
+_DIGITS = re.compile(r"(\d+)")
 
 
 def _host(value: str | None) -> str | None:
@@ -176,7 +187,8 @@ class PassageDecision:
 
 @dataclass(frozen=True, slots=True)
 class DuplicateCluster:
-    """Articles whose whole texts nearly repeat each other; the first by id is kept."""
+    """Articles whose whole texts nearly repeat each other; the first (see
+    :func:`article_order`) is kept."""
 
     kept: str
     #: The other articles, by id, with their estimated Jaccard to the kept one.
@@ -227,7 +239,7 @@ class CorpusDecisions:
         """Passages kept although other articles hold them too, by article id and block."""
         return [
             d
-            for article in sorted(self.passages)
+            for article in sorted(self.passages, key=article_order)
             for _, d in sorted(self.passages[article].items())
             if d.kind == "shared"
         ]
@@ -498,7 +510,7 @@ class PassageIndex:
         ids, previous = self._ids, self._previous
         # First seen first: articles of earlier runs, then this run's; each by id.
         rank = np.empty(len(ids), dtype=np.int64)
-        by_rank = sorted(range(len(ids)), key=lambda a: (not previous[a], ids[a]))
+        by_rank = sorted(range(len(ids)), key=lambda a: (not previous[a], article_order(ids[a])))
         rank[by_rank] = np.arange(len(ids))
         clusters, article_label = self._article_clusters(rank)
         corpus_min = self._corpus_min_sources(len({self._source(a) for a in range(len(ids))}))
@@ -559,7 +571,7 @@ class PassageIndex:
                     copies.setdefault(self._ids[o], round(float(similarity), 3))
             if copies:
                 clusters.append(DuplicateCluster(self._ids[kept], tuple(copies.items())))
-        clusters.sort(key=lambda c: c.kept)
+        clusters.sort(key=lambda c: article_order(c.kept))
         return tuple(clusters), label
 
     def _similar(

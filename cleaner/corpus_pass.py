@@ -63,8 +63,9 @@ class CorpusSettings:
         return None
 
 
-#: What signing a chunk gives back: the signed articles and each one's text digest.
-Signed = tuple[SignedArticles, list[bytes]]
+#: What signing a chunk gives back: the signed articles, each one's text digest, and for
+#: JSON Lines records, where each is: (file, line, record id).
+Signed = tuple[SignedArticles, list[bytes], list[tuple[str, int, Any]]]
 
 
 def line_key(display: str, line: int) -> str:
@@ -87,7 +88,7 @@ def sign_files(
             continue
         articles.append((display, settings.source(url, site, display), normalised))
         digests.append(text_digest(normalised))
-    return PassageIndex(settings.config).sign(articles), digests
+    return PassageIndex(settings.config).sign(articles), digests, []
 
 
 def read_article(path: Path, kind: str) -> tuple[str | bytes, str | None, str | None]:
@@ -118,6 +119,7 @@ def sign_lines(
     extract = html_extractor() if spec.html_field is not None else None
     articles: list[tuple[str, str | None, str]] = []
     digests: list[bytes] = []
+    where: list[tuple[str, int, Any]] = []
     for number, raw in lines:
         try:
             record = parse_line(raw)
@@ -130,7 +132,8 @@ def sign_lines(
         source = settings.source(_text_or_none(url), _text_or_none(record.get("site")), display)
         articles.append((line_key(display, number), source, normalised))
         digests.append(text_digest(normalised))
-    return PassageIndex(settings.config).sign(articles), digests
+        where.append((display, number, record_id))
+    return PassageIndex(settings.config).sign(articles), digests, where
 
 
 def _text_or_none(value: Any) -> str | None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from cleaner.corpus import CorpusDecisions, PassageDecision
+from cleaner.corpus import CorpusDecisions, PassageDecision, article_order
 
 #: Characters of a passage shown in the table (the JSON has the whole block).
 SHOWN_CHARS = 70
@@ -21,7 +21,7 @@ def build_report(
     first copy of this run of each repeated passage; ``previous``: articles of earlier runs
     that were evidence."""
     groups: dict[int, list[PassageDecision]] = defaultdict(list)
-    for article in sorted(decisions.passages):
+    for article in sorted(decisions.passages, key=article_order):
         for _, decision in sorted(decisions.passages[article].items()):
             groups[decision.group].append(decision)
     passages: list[dict[str, Any]] = []
@@ -38,14 +38,16 @@ def build_report(
             ],
             "elsewhere": sorted(set(first.others) - {m.article_id for m in members}),
         })  # fmt: skip
-    passages.sort(key=lambda p: (-p["articles"], p["kind"], p["copies"][0]["article"],
+    passages.sort(key=lambda p: (-p["articles"], p["kind"],
+                                 article_order(p["copies"][0]["article"]),
                                  p["copies"][0]["block"]))  # fmt: skip
     shares: list[dict[str, Any]] = [
         {"article": article, "chars": chars, "repeated_chars": repeated,
          "share": round(repeated / chars, 4) if chars else 0.0}
-        for article, (chars, repeated) in sorted(decisions.shares.items())
+        for article, (chars, repeated) in sorted(decisions.shares.items(),
+                                                 key=lambda kv: article_order(kv[0]))
     ]  # fmt: skip
-    shares.sort(key=lambda s: (-s["share"], s["article"]))
+    shares.sort(key=lambda s: (-s["share"], article_order(s["article"])))
     return {
         "articles": len(decisions.shares),
         "previous_articles": previous,
