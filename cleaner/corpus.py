@@ -45,7 +45,7 @@ _SIGN_CHUNK = 1 << 18
 #: Names shown in one evidence string before "(+N more)".
 _EVIDENCE_NAMES = 3
 
-PassageKind = Literal["site_boilerplate", "corpus_boilerplate", "shared"]
+PassageKind = Literal["site_boilerplate", "corpus_boilerplate", "shared", "headline"]
 
 
 def source_key(
@@ -241,7 +241,7 @@ class CorpusDecisions:
             d
             for article in sorted(self.passages, key=article_order)
             for _, d in sorted(self.passages[article].items())
-            if d.kind == "shared"
+            if d.kind in ("shared", "headline")
         ]
 
     def cluster_of(self, article_id: str) -> DuplicateCluster | None:
@@ -710,11 +710,18 @@ class PassageIndex:
         exact = min(sims) == 1.0
         closest = max(sims[1:])
         first_label = int(article_label[articles[0]])
+        # An article's first line is its headline; where other articles show it further down
+        # (a teaser of it), it is theirs to lose, not this article's. A line that is the
+        # first on every page (a masthead, a breadcrumb) is boilerplate everywhere.
+        heads = [int(block[m]) == 0 for m in members]
+        teased = any(heads) and not all(heads)
         for position, (m, a, s) in enumerate(zip(members, articles, sources, strict=True)):
             if self._previous[a]:
                 continue
             kind: PassageKind
-            if corpus:
+            if teased and heads[position]:
+                kind = "headline"
+            elif corpus:
                 kind = "corpus_boilerplate"
             elif len(per_source[s]) >= 2 and (
                 short
@@ -735,10 +742,14 @@ class PassageIndex:
             similarity = sims[position] if position else closest
             evidence = self._evidence(kind, s, per_source, others, corpus_min, similarity)
             rule = "exact" if exact else "near"
-            rule_id = f"{kind}.{rule}" if kind != "shared" else f"shared_passage.{rule}"
+            removed = kind in ("site_boilerplate", "corpus_boilerplate")
+            rule_id = f"{kind}.{rule}" if removed else f"shared_passage.{rule}"
+            if kind == "headline":
+                rule_id = f"shared_passage.headline.{rule}"
+            first = kind == "headline" or int(article_label[a]) == first_label
             out[self._ids[a]][int(block[m])] = PassageDecision(
-                self._ids[a], int(block[m]), kind, kind != "shared", rule_id, evidence,
-                others, round(similarity, 3), int(article_label[a]) == first_label, group,
+                self._ids[a], int(block[m]), kind, removed, rule_id, evidence,
+                others, round(similarity, 3), first, group,
             )  # fmt: skip
 
     def _evidence(
@@ -762,6 +773,8 @@ class PassageIndex:
                 f"repeated across {len(per_source)} sources (at least {corpus_min} make "
                 f"boilerplate): {names}; {sim}"
             )
+        if kind == "headline":
+            return f"this article's first line, further down in {names}; kept; {sim}"
         return f"also in {names} ({len(per_source)} sources); kept; {sim}"
 
 

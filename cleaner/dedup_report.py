@@ -28,7 +28,7 @@ def build_report(
     for members in groups.values():
         first = members[0]
         passages.append({
-            "kind": "shared_passage" if first.kind == "shared" else first.kind,
+            "kind": "shared_passage" if first.kind in ("shared", "headline") else first.kind,
             "removed": first.removed,
             "text": texts.get((first.article_id, first.block)),
             "articles": len({m.article_id for m in members} | set(first.others)),

@@ -186,3 +186,23 @@ def test_source_key() -> None:
     assert source_key("https://example.com/x", None, "d/1.txt", mode="dir") == "d"
     assert source_key("https://example.com/x", mode="none") is None
     assert source_key(None, None, "1.txt") is None
+
+
+def test_a_headline_teased_on_another_page_stays_in_its_own_article() -> None:
+    headline = "Tram line to reach the northern suburbs by 2027"
+    masthead = "Example News: the city's paper since 1898"
+    articles: Articles = [
+        ("ex-1", "example.com", [headline, PARAGRAPHS[0], PARAGRAPHS[1]]),
+        ("ex-2", "example.com", [masthead, PARAGRAPHS[2], PARAGRAPHS[3], "Read next", headline]),
+        ("ex-3", "example.com", [masthead, PARAGRAPHS[4], PARAGRAPHS[5]]),
+    ]
+    decisions = _decide(articles)
+    # The teaser on the other page goes; the article's own first line stays, reported.
+    assert decisions.verdicts("ex-2")[4].category is Category.SITE_BOILERPLATE
+    assert decisions.verdicts("ex-1") == {}
+    (kept,) = decisions.passages["ex-1"].values()
+    assert kept.kind == "headline" and not kept.removed and kept.others == ("ex-2",)
+    assert decisions.verdicts("ex-1", drop_shared=True) == {}  # never a "later copy"
+    # A line first on every page that has it is the site's, there too.
+    assert decisions.verdicts("ex-2")[0].category is Category.SITE_BOILERPLATE
+    assert decisions.verdicts("ex-3")[0].category is Category.SITE_BOILERPLATE
