@@ -130,6 +130,12 @@ def cached_texts(cache_dir: Path = CACHE_DIR) -> list[str]:
     return [p.read_text("utf-8") for p in sorted((cache_dir / "naeb-text").glob("*/*.txt"))]
 
 
+#: Where a sentence ends, for drawing real sentences as text (benchmarks/corpus_index.py,
+#: benchmarks/generate_dump.py): after . ! or ? and white space. "Mr. Putin" splits too, which
+#: is harmless there: the pieces are only put back together, never parsed.
+SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+")
+
+
 def text_lines(text: str) -> list[str]:
     """The non-blank lines of a text, stripped: the unit that every text-mode metric counts."""
     return [s for line in text.split("\n") if (s := line.strip())]

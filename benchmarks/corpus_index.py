@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import re
 import resource
 import sys
 import time
@@ -38,12 +37,19 @@ if __package__ in (None, ""):  # run as a file: make the repository importable
 
 from datasketch import MinHash, MinHashLSH
 
-from benchmarks.common import NAEB_DIR, RESULTS_DIR, format_table, run_metadata, write_json
+from benchmarks.common import (
+    NAEB_DIR,
+    RESULTS_DIR,
+    SENTENCE_BREAK,
+    format_table,
+    run_metadata,
+    write_json,
+)
 from cleaner.corpus import CorpusConfig, PassageIndex
 from cleaner.minhash import fold_texts, jaccard, shingle_hashes
 
 SEEDS_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "seeds" / "input"
-_SENTENCE = re.compile(r"(?<=[.!?])\s+")
+_SENTENCE = SENTENCE_BREAK
 
 
 # --------------------------------------------------------------------------------------------
