@@ -90,10 +90,17 @@ def find_boilerplate(
     """
     if cache is None:
         cache = {}
+    matches = []
+    by_text: dict[str, list[tuple[Rule, MatchObject]]] = {}  # a line an article repeats
     for block in blocks:
-        if block.index not in cache:
-            cache[block.index] = rules.matches(block.text)
-    decided, spans = _decide(blocks, [cache[b.index] for b in blocks], text, infer)
+        found = cache.get(block.index)
+        if found is None:
+            found = by_text.get(block.text)
+            if found is None:
+                found = by_text[block.text] = rules.matches(block.text)
+            cache[block.index] = found
+        matches.append(found)
+    decided, spans = _decide(blocks, matches, text, infer)
     return {blocks[p].index: verdict for p, verdict in decided.items()}, spans
 
 
@@ -168,7 +175,7 @@ def _decide(
     # Only blocks that such a rule matched can change.
     waiting = [
         i for i, rules in enumerate(hits)
-        if i not in decided and any(r.requires_neighbour or not r.strong for r in rules)
+        if rules and i not in decided and any(r.requires_neighbour or not r.strong for r in rules)
     ]  # fmt: skip
     changed = bool(waiting)
     while changed:

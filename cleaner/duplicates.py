@@ -8,13 +8,14 @@ signature only saves comparisons and never decides alone.
 from __future__ import annotations
 
 import itertools
+import sys
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 
 import numpy as np
 
 from cleaner.config import CleanerConfig
-from cleaner.minhash import Signer, fold_texts, jaccard, shingle_hashes
+from cleaner.minhash import Folded, Signer, fold_forms, jaccard, shingle_hashes
 from cleaner.model import Block, Category, Verdict
 
 #: Categories whose blocks mark the metadata around a photo: a short passage repeated next
@@ -26,6 +27,11 @@ _PHOTO_CONTEXT = frozenset({Category.CAPTION, Category.BYLINE, Category.TIMESTAM
 _ESTIMATE_SLACK = 0.25
 #: How a sentence ends, in the folded form that quotes are compared in.
 _SENTENCE_END = frozenset(".!?…\"')")
+#: Up to this many signatures, candidates come from comparing every pair at once.
+_ALL_PAIRS_MAX = 12
+_S32 = np.uint64(32)
+#: Which of the two 32-bit halves of a uint64 holds its low bits.
+_LOW = 0 if sys.byteorder == "little" else 1
 
 
 @lru_cache(maxsize=8)
@@ -35,54 +41,93 @@ def _signer(num_perm: int) -> Signer:
 
 class ShingleCache:
     """Each block's compared form, shingle hashes and signature, computed once per document
-    (in one numpy batch) and reused by every decision pass."""
+    and reused by every decision pass.
+
+    Most documents repeat no paragraph, so the MinHash work is kept for the blocks that could
+    be in a pair at all: a block whose shingles are mostly its own (see :meth:`_may_pair`)
+    has no copy, and only the others are signed and banded. Every step that decides a pair
+    (banding, the signature estimate, exact Jaccard) looks at the two blocks alone, so the
+    pairs are the same as when every paragraph is signed.
+    """
 
     def __init__(self, config: CleanerConfig) -> None:
         self.config = config
-        #: Per block: the compared form as bytes (equal exactly when the forms are), its
-        #: length and its last character.
-        self.keys: dict[int, bytes] = {}
+        #: Per block: the compared form (equal exactly when the forms are), its length and
+        #: its last character.
+        self.keys: dict[int, str] = {}
         self.sizes: dict[int, int] = {}
         self.last: dict[int, str] = {}
         self.hashes: dict[int, np.ndarray] = {}
         self.signatures: dict[int, np.ndarray] = {}
+        # Compared forms of paragraph-long blocks not hashed yet.
+        self._unhashed: dict[int, str] = {}
+        # All hashes as one batch (hashes, offsets, block indices), while there is one.
+        self._batch: tuple[np.ndarray, np.ndarray, list[int]] | None = None
+        # The hashed blocks that may have a near copy among the hashed blocks, and how many
+        # blocks were hashed when that was worked out.
+        self._possible: frozenset[int] = frozenset()
+        self._possible_among = 0
         # Near-duplicate pairs (by block index) among the blocks of the first call; later
         # passes look at fewer blocks, so they only filter these.
         self._pairs: list[tuple[int, int, float]] | None = None
         self._paired: frozenset[int] = frozenset()
 
     def fold(self, blocks: Sequence[Block]) -> None:
-        """Compare forms for all blocks; shingles and signatures for paragraph-long ones."""
-        todo = [b for b in blocks if b.index not in self.keys]
+        """Compare forms for all blocks; shingles for paragraph-long ones (once two exist)."""
+        keys = self.keys
+        todo = [b for b in blocks if b.index not in keys]
         if not todo:
             return
-        folded = fold_texts([b.text for b in todo])
-        indices = [b.index for b in todo]
-        sizes = folded.sizes()
-        self.keys.update(zip(indices, folded.keys(), strict=True))
-        self.sizes.update(zip(indices, sizes, strict=True))
-        self.last.update(zip(indices, folded.lasts(), strict=True))
-        long = [k for k, size in enumerate(sizes) if size >= self.config.duplicate_min_chars]
-        if not long:
+        sizes, last, unhashed = self.sizes, self.last, self._unhashed
+        minimum = self.config.duplicate_min_chars
+        for block, form in zip(todo, fold_forms([b.text for b in todo]), strict=True):
+            index = block.index
+            keys[index] = form
+            size = sizes[index] = len(form)
+            last[index] = form[-1:]
+            if size >= minimum:
+                unhashed[index] = form
+        # A lone paragraph has nothing to be a copy of: it is never hashed.
+        if unhashed and len(unhashed) + len(self.hashes) > 1:
+            self._hash(unhashed)
+
+    def _hash(self, forms: dict[int, str]) -> None:
+        texts = list(forms.values())
+        codes = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32)
+        lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+        batch = Folded(codes, np.concatenate(([0], np.cumsum(lengths))))
+        hashes, offsets = shingle_hashes(batch, self.config.shingle_size)
+        self._batch = (hashes, offsets, list(forms)) if not self.hashes else None
+        bounds = offsets.tolist()
+        for n, index in enumerate(forms):
+            self.hashes[index] = hashes[bounds[n] : bounds[n + 1]]
+        forms.clear()
+
+    def _sign(self, indices: Sequence[int]) -> None:
+        todo = [i for i in indices if i not in self.signatures]
+        if not todo:
             return
-        hashes, offsets = shingle_hashes(folded.select(long), self.config.shingle_size)
+        hashes, offsets = _joined([self.hashes[i] for i in todo])
         # Sign a sample of each block's shingles: those whose hash is even. The sample is
         # chosen by value, so two copies keep the same shingles and their estimate holds;
         # it halves the signing work, and exact Jaccard on the full sets still decides.
         even = (hashes & np.uint32(3)) == 0
         sampled = np.concatenate(([0], np.cumsum(even)))[offsets]
         rows = _signer(self.config.num_perm).signatures(hashes[even], sampled)
-        bounds = offsets.tolist()
-        for n, k in enumerate(long):
-            self.hashes[indices[k]] = hashes[bounds[n] : bounds[n + 1]]
-            self.signatures[indices[k]] = rows[n]
+        for n, index in enumerate(todo):
+            self.signatures[index] = rows[n]
 
     def near_duplicates(self, indices: Sequence[int]) -> list[tuple[int, int, float]]:
         """Pairs ``(earlier, later, jaccard)`` of positions in ``indices`` at or above the
         threshold: candidates by signature, verified by exact Jaccard."""
         if self._pairs is None or not self._paired.issuperset(indices):
-            self._pairs = self._compute_pairs(indices)
+            if self._unhashed:
+                self._hash(self._unhashed)
+            possible = self._may_pair()
+            self._pairs = self._compute_pairs([i for i in indices if i in possible])
             self._paired = frozenset(indices)
+        if not self._pairs:
+            return []
         position = {index: p for p, index in enumerate(indices)}
         return [
             (position[a], position[b], similarity)
@@ -90,11 +135,56 @@ class ShingleCache:
             if a in position and b in position
         ]
 
+    def _may_pair(self) -> frozenset[int]:
+        """The hashed blocks that may have a Jaccard at or above the threshold with another
+        hashed block (and so with another block of any subset).
+
+        If ``J(A, B) >= t`` then ``|A ∩ B| >= t |A ∪ B| >= t |A|``: at least a share ``t`` of
+        A's distinct shingles occur in some other block. A block with fewer such shingles
+        pairs with none; in prose that is nearly every paragraph that is not a copy.
+        """
+        if self._possible_among == len(self.hashes):
+            return self._possible
+        if self._batch is not None:
+            hashes, offsets, indices = self._batch
+        else:
+            indices = list(self.hashes)
+            hashes, offsets = _joined([self.hashes[i] for i in indices])
+        count = len(indices)
+        if len(hashes) == 0:  # only empty texts (with duplicate_min_chars 0)
+            return frozenset(indices)
+        owner = np.repeat(np.arange(count, dtype=np.uint64), np.diff(offsets))
+        keys = np.sort((hashes.astype(np.uint64) << _S32) | owner)
+        distinct = np.empty(len(keys), dtype=bool)
+        distinct[0] = True
+        np.not_equal(keys[1:], keys[:-1], out=distinct[1:])
+        keys = keys[distinct]
+        # Each key's block and hash, as views of its low and high 32 bits.
+        halves = keys.view(np.uint32).reshape(-1, 2)
+        owners, hashed = halves[:, _LOW], halves[:, 1 - _LOW]
+        # A (hash, block) whose hash another block has too.
+        shared = np.zeros(len(keys), dtype=bool)
+        np.equal(hashed[1:], hashed[:-1], out=shared[1:])
+        shared[:-1] |= shared[1:]
+        distinct_count = np.bincount(owners, minlength=count)
+        common = np.bincount(owners[shared], minlength=count)
+        # One shingle of slack keeps the test safe from rounding.
+        possible = common + 1 >= self.config.duplicate_threshold * distinct_count
+        self._possible = frozenset(indices[k] for k in np.flatnonzero(possible).tolist())
+        self._possible_among = len(self.hashes)
+        return self._possible
+
     def _compute_pairs(self, indices: Sequence[int]) -> list[tuple[int, int, float]]:
+        if len(indices) < 2:
+            return []
+        self._sign(indices)
         signatures = np.stack([self.signatures[i] for i in indices])
-        rows, cols = _banded_candidates(signatures)
+        if len(indices) <= _ALL_PAIRS_MAX:
+            rows, cols, agree = _agreeing_pairs(signatures)
+        else:
+            rows, cols = _banded_candidates(signatures)
+            agree = (signatures[rows] == signatures[cols]).sum(axis=1)
         # Of those, the pairs whose signatures agree often enough to be worth verifying.
-        agree = (signatures[rows] == signatures[cols]).sum(axis=1)
         floor = (self.config.duplicate_threshold - _ESTIMATE_SLACK) * self.config.num_perm
         keep = agree >= floor
         pairs = []
@@ -103,6 +193,27 @@ class ShingleCache:
             if similarity >= self.config.duplicate_threshold:
                 pairs.append((indices[i], indices[j], similarity))
         return pairs
+
+
+def _joined(parts: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Arrays end to end, and the offsets where each starts (and the last ends)."""
+    lengths = np.fromiter(map(len, parts), dtype=np.int64, count=len(parts))
+    return np.concatenate(parts), np.concatenate(([0], np.cumsum(lengths)))
+
+
+def _agreeing_pairs(
+    signatures: np.ndarray, rows: int = 2
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """What :func:`_banded_candidates` finds, by comparing every pair at once (quicker for a
+    few dozen signatures): the pairs ``(i, j)``, i < j, in that order, that agree on every
+    row of at least one band, and on how many rows each agrees."""
+    count, width = signatures.shape
+    bands = width // rows
+    equal = signatures[:, None, :] == signatures[None, :, :]
+    banded = equal[:, :, : bands * rows].reshape(count, count, bands, rows).all(axis=3)
+    candidate = np.triu(banded.any(axis=2), 1)
+    first, second = np.nonzero(candidate)
+    return first, second, equal[first, second].sum(axis=1)
 
 
 def _banded_candidates(signatures: np.ndarray, rows: int = 2) -> tuple[np.ndarray, np.ndarray]:
@@ -152,28 +263,36 @@ def find_duplicate_blocks(
     cache.fold(blocks)
     # Positions in ``blocks`` (adjacency is judged among kept blocks) and their verdicts.
     context = {p: decided[b.index] for p, b in enumerate(blocks) if b.index in decided}
-    kept = [p for p in range(len(blocks)) if p not in context]
-    size = {p: cache.sizes[blocks[p].index] for p in kept}
+    keys, sizes, lasts = cache.keys, cache.sizes, cache.last
+    minimum = config.duplicate_min_chars
     copy_of: dict[int, tuple[int, float]] = {}
 
-    first_seen: dict[bytes, int] = {}
-    for p in kept:
-        key = cache.keys[blocks[p].index]
+    first_seen: dict[str, int] = {}
+    long: list[int] = []  # positions of paragraph-long blocks, for near copies
+    for p, block in enumerate(blocks):
+        if p in context:
+            continue
+        index = block.index
+        key = keys[index]
         first = first_seen.get(key)
         if first is None:
             first_seen[key] = p
-        elif _is_recycled(size[p], cache.last[blocks[p].index], config) or (
+        elif _is_recycled(sizes[index], lasts[index], config) or (
             infer and _frames_photo(first, p, context)
         ):
             copy_of[p] = (first, 1.0)
+            continue
         else:
             first_seen[key] = p  # the next repeat is compared with this copy
+        if sizes[index] >= minimum:
+            long.append(p)
 
-    long = [p for p in kept if size[p] >= config.duplicate_min_chars and p not in copy_of]
     if len(long) > 1:
         for i, j, similarity in cache.near_duplicates([blocks[p].index for p in long]):
             if long[j] not in copy_of:
                 copy_of[long[j]] = (long[i], similarity)
+    if not copy_of:
+        return {}
 
     verdicts: dict[int, Verdict] = {}
     for later, (first, similarity) in sorted(copy_of.items()):

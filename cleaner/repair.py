@@ -46,9 +46,13 @@ class SpaceFix(StrEnum):
     CLEAR_BLANK_LINE = "clear_blank_line"
 
 
-_NBSP_TO_SPACE = {ord(c): " " for c in "\u00a0\u202f\u2007"}
-_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u2060\ufeff"))
-_SOFT_HYPHEN = {0xAD: None}
+#: What _normalise_space replaces, as (character, replacement) pairs, with the fix each makes:
+#: str.replace where the character occurs, as str.translate would look up every character.
+_CHARACTER_FIXES: tuple[tuple[tuple[tuple[str, str], ...], str], ...] = (
+    (tuple((c, " ") for c in "\u00a0\u202f\u2007"), SpaceFix.NBSP_TO_SPACE.value),
+    (tuple((c, "") for c in "\u200b\u2060\ufeff"), SpaceFix.REMOVE_ZERO_WIDTH.value),
+    ((("\u00ad", ""),), SpaceFix.REMOVE_SOFT_HYPHEN.value),
+)
 # Every character that _normalise_space replaces or removes, and every whitespace character
 # (str.isspace) but " " and "\n": with none of them, and no space before a line end, a line is
 # left alone by it.
@@ -285,15 +289,14 @@ def _normalise_space(text: str) -> tuple[str, tuple[str, ...]]:
     if _SPACE_SUSPECT.search(text) is None and next(_trailing_space(text), None) is None:
         return text, ()
     fixes: list[str] = []
-    for table, fix in (
-        (_NBSP_TO_SPACE, SpaceFix.NBSP_TO_SPACE),
-        (_ZERO_WIDTH, SpaceFix.REMOVE_ZERO_WIDTH),
-        (_SOFT_HYPHEN, SpaceFix.REMOVE_SOFT_HYPHEN),
-    ):
-        translated = text.translate(table)
-        if translated != text:
-            fixes.append(fix.value)
-            text = translated
+    for replacements, fix in _CHARACTER_FIXES:
+        changed = False
+        for char, replacement in replacements:
+            if char in text:
+                text = text.replace(char, replacement)
+                changed = True
+        if changed:
+            fixes.append(fix)
     lines = text.split("\n")
     stripped_any = cleared_any = False
     for i, line in enumerate(lines):

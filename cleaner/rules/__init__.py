@@ -60,6 +60,11 @@ def compile_pattern(pattern: str, ignore_case: bool) -> Pattern:
         return regex.compile(pattern, regex.IGNORECASE if ignore_case else regex.V0)
 
 
+#: A rule as the hot loop of RuleSet.matches reads it: the shortest block it takes, its
+#: match method, its place in the rule files, the rule, and a span rule's length limits.
+_Step: TypeAlias = tuple[int, Callable[[str], Any], int, "Rule", tuple[int, int] | None]
+
+
 class RuleError(ValueError):
     """A rule file is malformed; the message names the file and the rule."""
 
@@ -144,11 +149,20 @@ class RuleSet:
                 by_char_needs.append((limit, re.compile(f"[{single}]").search, order))
         chars = set().union(*(f for _, f in plain if f is not None))
         entries = [(*_limits(r), _matcher(r), r) for r in self.rules]
+        # What the hot loop needs of a rule, in one tuple: the shortest block it takes, how
+        # to match, its place in the rule files, the rule, and for a span rule the span's
+        # length limits (Rule.find, inlined: the block's length limits are the bisection's).
+        steps = [
+            (low, matcher, order, rule, (rule.min_chars, rule.max_chars))
+            if rule.scope == "span"
+            else (low, matcher, order, rule, None)
+            for order, (low, _high, matcher, rule) in enumerate(entries)
+        ]
         # Under each character, the rules by the longest block they take, so that one
         # bisection leaves out every rule a block is too long for.
-        def by_length(orders: Iterable[int]) -> tuple[list[int], list[int]]:
+        def by_length(orders: Iterable[int]) -> tuple[list[int], list[_Step]]:
             ranked = sorted(orders, key=lambda o: entries[o][1])
-            return [entries[o][1] for o in ranked], ranked
+            return [entries[o][1] for o in ranked], [steps[o] for o in ranked]
 
         by_char = {
             c: by_length(o for o, f in plain if f is None or c in f) for c in sorted(chars)
@@ -156,6 +170,7 @@ class RuleSet:
         folded = {w: o for w, o in by_word.items() if w == w.casefold()}
         exact = {w: o for w, o in by_word.items() if w != w.casefold()}
         object.__setattr__(self, "_entries", entries)
+        object.__setattr__(self, "_steps", steps)
         object.__setattr__(self, "_by_char", by_char)
         object.__setattr__(self, "_anywhere", by_length(o for o, f in plain if f is None))
         object.__setattr__(self, "_char_needs", tuple(by_char_needs))
@@ -177,30 +192,49 @@ class RuleSet:
         if not text:
             return []
         size = len(text)
-        limits, ranked = self._by_char.get(text[0], self._anywhere)  # type: ignore[attr-defined]
-        orders: Iterable[int] = ranked[bisect.bisect_left(limits, size) :]
-        triggered: set[int] = set()
-        for (automaton, longest), folded in (
-            (self._folded_words, True),  # type: ignore[attr-defined]
-            (self._exact_words, False),  # type: ignore[attr-defined]
-        ):
-            if automaton is not None and size <= longest:
-                for _, unlocked in automaton.iter(text.casefold() if folded else text):
+        # Rules with words unlock no rule of the character's list: they are not anchored.
+        triggered: set[int] | None = None
+        automaton, longest = self._folded_words  # type: ignore[attr-defined]
+        if automaton is not None and size <= longest:
+            for _, unlocked in automaton.iter(text.casefold()):
+                if triggered is None:
+                    triggered = set(unlocked)
+                else:
+                    triggered.update(unlocked)
+        automaton, longest = self._exact_words  # type: ignore[attr-defined]
+        if automaton is not None and size <= longest:
+            for _, unlocked in automaton.iter(text):
+                if triggered is None:
+                    triggered = set(unlocked)
+                else:
                     triggered.update(unlocked)
         for longest, search, order in self._char_needs:  # type: ignore[attr-defined]
             if size <= longest and search(text):
-                triggered.add(order)
-        if triggered:
-            orders = triggered.union(orders)
-        found = []
-        entries = self._entries  # type: ignore[attr-defined]
-        for order in orders:
-            low, high, matcher, rule = entries[order]
-            if low <= size <= high and matcher(text) is not None:
-                match = rule.find(text)
-                if match is not None:
+                if triggered is None:
+                    triggered = {order}
+                else:
+                    triggered.add(order)
+        found: list[tuple[int, Rule, MatchObject]] = []
+        limits, ranked = self._by_char.get(text[0], self._anywhere)  # type: ignore[attr-defined]
+        for low, matcher, order, rule, span in ranked[bisect.bisect_left(limits, size) :]:
+            if size >= low and (match := matcher(text)) is not None:
+                start, end = match.span()
+                if start != end and (span is None or span[0] <= end - start <= span[1]):
                     found.append((order, rule, match))
-        found.sort(key=lambda item: item[0])
+        if triggered:
+            entries = self._entries  # type: ignore[attr-defined]
+            every = self._steps  # type: ignore[attr-defined]
+            for order in triggered:
+                low, high, matcher, rule = entries[order]
+                if low <= size <= high and (match := matcher(text)) is not None:
+                    start, end = match.span()
+                    span = every[order][4]
+                    if start != end and (span is None or span[0] <= end - start <= span[1]):
+                        found.append((order, rule, match))
+        if not found:
+            return []
+        if len(found) > 1:
+            found.sort(key=lambda item: item[0])
         return [(rule, match) for _, rule, match in found]
 
 
