@@ -459,15 +459,20 @@ class PassageIndex:
         signatures = np.concatenate(self._article_signatures)
         chars = np.concatenate(self._chars)
         wanted = np.flatnonzero(np.array(self._previous) == previous)
+        if merged is not None:
+            # Each article's passages, found once: a run of ``order`` from ``starts``.
+            order = np.argsort(merged.article, kind="stable")
+            counts = np.bincount(merged.article, minlength=len(self._ids))
+            starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
         step = self.config.batch_size
         for s in range(0, len(wanted), step):
             rows = wanted[s : s + step]
             if merged is not None:
-                local = np.full(len(self._ids), -1, dtype=np.int64)
-                local[rows] = np.arange(len(rows))
-                taken = np.flatnonzero(local[merged.article] >= 0)
-                passages = merged.select(taken)
-                passages.article = local[passages.article].astype(np.int32)
+                n = counts[rows]
+                first = np.concatenate(([0], np.cumsum(n)[:-1]))
+                within = np.arange(int(n.sum())) - np.repeat(first, n)
+                passages = merged.select(order[np.repeat(starts[rows], n) + within])
+                passages.article = np.repeat(np.arange(len(rows)), n).astype(np.int32)
             else:
                 passages = Passages.empty(self.config.num_perm)
             yield SignedArticles(
