@@ -26,7 +26,7 @@ import hashlib
 import math
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import Any, Literal, NamedTuple
@@ -160,8 +160,9 @@ class PassageDecision:
     removed: bool
     rule_id: str
     evidence: str
-    #: The other articles that hold this passage, in article-id order.
-    others: tuple[str, ...]
+    #: Every article that holds this passage, this one too, in article-id order (earlier
+    #: runs' first). One tuple for all copies of the group.
+    articles: tuple[str, ...]
     #: Estimated Jaccard with the group's first copy (1.0 for an exact copy); for the first
     #: copy itself, with its closest copy.
     similarity: float
@@ -169,6 +170,11 @@ class PassageDecision:
     first: bool = False
     #: The group of copies this passage belongs to: equal for all its copies in this run.
     group: int = -1
+
+    @property
+    def others(self) -> tuple[str, ...]:
+        """The other articles that hold this passage, in article-id order."""
+        return tuple(a for a in self.articles if a != self.article_id)
 
     def verdict(self, drop_shared: bool = False) -> Verdict | None:
         """The block verdict for a removal, None for a kept passage. With ``drop_shared``,
@@ -195,24 +201,172 @@ class DuplicateCluster:
     copies: tuple[tuple[str, float], ...]
 
 
+#: A decision's kind as stored in :class:`_DecisionTable` (an int8 code: the index here).
+_KINDS: tuple[PassageKind, ...] = ("site_boilerplate", "corpus_boilerplate", "shared", "headline")
+_REMOVED_KINDS = frozenset({0, 1})
+
+
 @dataclass(frozen=True, slots=True)
+class _Group:
+    """What the copies of one passage share: kept once, not once per copy (a line on 30,000
+    pages would otherwise hold 30,000 names 30,000 times)."""
+
+    #: Every article that holds the passage, in article-id order (earlier runs' first).
+    articles: tuple[str, ...]
+    #: Per source, the articles (near-duplicate clusters counted once) that hold it.
+    per_source: dict[str, int]
+    exact: bool
+    #: The group's number, as :attr:`PassageDecision.group` gives it.
+    number: int
+
+
+@dataclass(slots=True)
+class _DecisionTable:
+    """The decided passages of a run, one row each, column by column, sorted by article and
+    block: about 20 bytes a row, and a :class:`PassageDecision` is made only when asked
+    for."""
+
+    ids: list[str]
+    sources: list[str | None]
+    article: np.ndarray  # int32, index into ``ids``
+    block: np.ndarray  # int32
+    kind: np.ndarray  # int8, index into _KINDS
+    similarity: np.ndarray  # float64
+    first: np.ndarray  # bool
+    group: np.ndarray  # int32, index into ``groups``
+    groups: list[_Group]
+    corpus_min: int
+    #: Article id -> its rows (start, end).
+    rows: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not len(self.article):
+            return
+        bounds = np.flatnonzero(np.diff(self.article)) + 1
+        starts = np.concatenate(([0], bounds)).tolist()
+        ends = [*bounds.tolist(), len(self.article)]
+        owners = self.article[starts].tolist()
+        self.rows = {self.ids[a]: (s, e) for a, s, e in zip(owners, starts, ends, strict=True)}
+
+    def decision(self, row: int) -> PassageDecision:
+        a = int(self.article[row])
+        article_id = self.ids[a]
+        code = int(self.kind[row])
+        kind = _KINDS[code]
+        group = self.groups[int(self.group[row])]
+        removed = code in _REMOVED_KINDS
+        rule = "exact" if group.exact else "near"
+        if kind == "headline":
+            rule_id = f"shared_passage.headline.{rule}"
+        else:
+            rule_id = f"{kind}.{rule}" if removed else f"shared_passage.{rule}"
+        source = self.sources[a]
+        similarity = float(self.similarity[row])
+        evidence = _evidence(
+            kind, source if source is not None else "\0" + article_id, group, article_id,
+            self.corpus_min, similarity,
+        )  # fmt: skip
+        return PassageDecision(
+            article_id, int(self.block[row]), kind, removed, rule_id, evidence, group.articles,
+            round(similarity, 3), bool(self.first[row]), group.number,
+        )  # fmt: skip
+
+    def for_article(self, article_id: str) -> dict[int, PassageDecision]:
+        start, end = self.rows[article_id]
+        return {int(self.block[r]): self.decision(r) for r in range(start, end)}
+
+
+def _evidence(
+    kind: PassageKind,
+    source: str,
+    group: _Group,
+    article_id: str,
+    corpus_min: int,
+    similarity: float,
+) -> str:
+    others = len(group.articles) - 1
+    shown_names = [a for a in group.articles[: _EVIDENCE_NAMES + 1] if a != article_id]
+    names = ", ".join(shown_names[:_EVIDENCE_NAMES])
+    if others > _EVIDENCE_NAMES:
+        names += f" (+{others - _EVIDENCE_NAMES} more)"
+    sim = f"jaccard {similarity:.2f}" + ("" if similarity == 1.0 else " est.")
+    shown = source if not source.startswith("\0") else "(no source)"
+    per_source = group.per_source
+    if kind == "site_boilerplate":
+        return f"repeated in {per_source[source]} articles of {shown}: {names}; {sim}"
+    if kind == "corpus_boilerplate":
+        return (
+            f"repeated across {len(per_source)} sources (at least {corpus_min} make "
+            f"boilerplate): {names}; {sim}"
+        )
+    if kind == "headline":
+        return f"this article's first line, further down in {names}; kept; {sim}"
+    return f"also in {names} ({len(per_source)} sources); kept; {sim}"
+
+
+class _Passages(Mapping[str, dict[int, PassageDecision]]):
+    """Article id -> block -> decision, made from the table when asked for."""
+
+    def __init__(self, table: _DecisionTable | None) -> None:
+        self._table = table
+
+    def __getitem__(self, article_id: str) -> dict[int, PassageDecision]:
+        if self._table is None or article_id not in self._table.rows:
+            raise KeyError(article_id)
+        return self._table.for_article(article_id)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._table.rows if self._table is not None else ())
+
+    def __len__(self) -> int:
+        return len(self._table.rows) if self._table is not None else 0
+
+
 class CorpusDecisions:
     """Everything :meth:`PassageIndex.decide` found, keyed by article id."""
 
-    passages: dict[str, dict[int, PassageDecision]]
-    clusters: tuple[DuplicateCluster, ...]
-    #: The number of sources that made a short passage corpus boilerplate in this corpus.
-    corpus_min_sources: int
-    #: Per article of this run: (compared characters, of which in passages other articles
-    #: hold too).
-    shares: dict[str, tuple[int, int]] = field(default_factory=dict)
-    _cluster_of: dict[str, DuplicateCluster] = field(default_factory=dict, repr=False)
-
-    def __post_init__(self) -> None:
-        for cluster in self.clusters:
+    def __init__(
+        self,
+        table: _DecisionTable | None,
+        clusters: tuple[DuplicateCluster, ...],
+        corpus_min_sources: int,
+        shares: Callable[[], dict[str, tuple[int, int]]] | None = None,
+    ) -> None:
+        self._table = table
+        #: Article id -> block -> :class:`PassageDecision`, for articles of this run that
+        #: hold a passage found in other articles.
+        self.passages: Mapping[str, dict[int, PassageDecision]] = _Passages(table)
+        self.clusters = clusters
+        #: The number of sources that made a short passage corpus boilerplate in this corpus.
+        self.corpus_min_sources = corpus_min_sources
+        self._make_shares = shares
+        self._shares: dict[str, tuple[int, int]] | None = None
+        self._cluster_of: dict[str, DuplicateCluster] = {}
+        for cluster in clusters:
             self._cluster_of[cluster.kept] = cluster
             for copy, _ in cluster.copies:
                 self._cluster_of[copy] = cluster
+
+    def __eq__(self, other: object) -> bool:
+        """Equal decisions: the same passages, clusters and shares (however they were made)."""
+        if not isinstance(other, CorpusDecisions):
+            return NotImplemented
+        return (
+            self.clusters == other.clusters
+            and self.corpus_min_sources == other.corpus_min_sources
+            and dict(self.passages.items()) == dict(other.passages.items())
+            and self.shares == other.shares
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    @property
+    def shares(self) -> dict[str, tuple[int, int]]:
+        """Per article of this run: (compared characters, of which in passages other
+        articles hold too). Made on first use."""
+        if self._shares is None:
+            self._shares = self._make_shares() if self._make_shares is not None else {}
+        return self._shares
 
     def verdicts(self, article_id: str, drop_shared: bool = False) -> dict[int, Verdict]:
         """Block index -> verdict for the blocks of this article that the corpus removes."""
@@ -229,7 +383,11 @@ class CorpusDecisions:
         decisions = self.passages.get(article_id)
         if not decisions:
             return None
-        verdicts = self.verdicts(article_id, drop_shared)
+        verdicts: dict[int, Verdict] = {}
+        for block, decision in decisions.items():
+            verdict = decision.verdict(drop_shared)
+            if verdict is not None:
+                verdicts[block] = verdict
         notes = tuple(
             d.note() for _, d in sorted(decisions.items()) if d.block not in verdicts
         )
@@ -237,12 +395,13 @@ class CorpusDecisions:
 
     def shared(self) -> list[PassageDecision]:
         """Passages kept although other articles hold them too, by article id and block."""
-        return [
-            d
-            for article in sorted(self.passages, key=article_order)
-            for _, d in sorted(self.passages[article].items())
-            if d.kind in ("shared", "headline")
-        ]
+        table = self._table
+        if table is None:
+            return []
+        rows = np.flatnonzero(table.kind >= _KINDS.index("shared")).tolist()
+        found = [table.decision(r) for r in rows]
+        found.sort(key=lambda d: (article_order(d.article_id), d.block))
+        return found
 
     def cluster_of(self, article_id: str) -> DuplicateCluster | None:
         return self._cluster_of.get(article_id)
@@ -522,11 +681,14 @@ class PassageIndex:
         matched = np.zeros(len(ids), dtype=np.int64)
         passages = self._passage_decisions(rank, article_label, corpus_min, matched)
         chars = np.concatenate(self._chars) if self._chars else np.zeros(0, dtype=np.int64)
-        shares = {
-            ids[a]: (int(chars[a]), int(matched[a]))
-            for a in range(len(ids))
-            if not previous[a]
-        }
+
+        def shares() -> dict[str, tuple[int, int]]:
+            return {
+                ids[a]: (int(chars[a]), int(matched[a]))
+                for a in range(len(ids))
+                if not previous[a]
+            }
+
         return CorpusDecisions(passages, clusters, corpus_min, shares)
 
     def _same_article_edges(self) -> tuple[np.ndarray, np.ndarray]:
@@ -633,9 +795,9 @@ class PassageIndex:
 
     def _passage_decisions(
         self, rank: np.ndarray, article_label: np.ndarray, corpus_min: int, matched: np.ndarray
-    ) -> dict[str, dict[int, PassageDecision]]:
+    ) -> _DecisionTable | None:
         if not self._batches or not self.passages:
-            return {}
+            return None
         merged = self._merged()
         article = merged.article.astype(np.int64)
         block = merged.block.astype(np.int64)
@@ -645,13 +807,16 @@ class PassageIndex:
         order = np.lexsort((block, rank[article]))
         prank = np.empty(count, dtype=np.int64)
         prank[order] = np.arange(count)
+        del order
         # Identical passages: each links to the lowest-ranked passage with its digest.
         by_digest = np.lexsort((prank, digest))
         new = np.concatenate(([True], digest[by_digest][1:] != digest[by_digest][:-1]))
         head = by_digest[np.maximum.accumulate(np.where(new, np.arange(count), 0))]
         u_exact, v_exact = head[~new], by_digest[~new]
+        del head
         # Nearly identical ones: LSH among one representative of each digest.
         representatives = by_digest[new]
+        del by_digest, new
         representatives = representatives[length[representatives] >= self.config.near_min_chars]
         u_near, v_near = self._similar(
             signature, representatives, prank, self.config.passage_threshold
@@ -659,26 +824,40 @@ class PassageIndex:
         label = _components(
             prank, np.concatenate((u_exact, u_near)), np.concatenate((v_exact, v_near))
         )
+        del u_exact, v_exact, u_near, v_near, representatives
         sizes = np.bincount(label, minlength=count)
         grouped = np.flatnonzero(sizes[label] > 1)
+        del sizes
         if not len(grouped):
-            return {}
+            return None
         grouped = grouped[np.lexsort((prank[grouped], label[grouped]))]
         node_of_prank = np.argsort(prank)
         first = node_of_prank[label[grouped]]
+        del node_of_prank
         similarity = (signature[grouped] == signature[first]).mean(axis=1)
         similarity[digest[grouped] == digest[first]] = 1.0
 
-        out: dict[str, dict[int, PassageDecision]] = defaultdict(dict)
+        rows: list[tuple[int, int, int, float, bool, int]] = []
+        groups: list[_Group] = []
         bounds = np.flatnonzero(np.diff(label[grouped])) + 1
         for members, sims in zip(
             np.split(grouped, bounds), np.split(similarity, bounds), strict=True
         ):
             self._decide_group(
                 members.tolist(), sims.tolist(), article, block, length, article_label,
-                corpus_min, out, matched, int(prank[members[0]]),
+                corpus_min, rows, groups, matched, int(prank[members[0]]),
             )  # fmt: skip
-        return dict(out)
+        if not rows:
+            return None
+        rows.sort(key=lambda row: (row[0], row[1]))
+        columns = list(zip(*rows, strict=True))
+        return _DecisionTable(
+            self._ids, self._sources,
+            np.array(columns[0], dtype=np.int32), np.array(columns[1], dtype=np.int32),
+            np.array(columns[2], dtype=np.int8), np.array(columns[3], dtype=np.float64),
+            np.array(columns[4], dtype=bool), np.array(columns[5], dtype=np.int32),
+            groups, corpus_min,
+        )  # fmt: skip
 
     def _decide_group(
         self,
@@ -689,14 +868,18 @@ class PassageIndex:
         length: np.ndarray,
         article_label: np.ndarray,
         corpus_min: int,
-        out: dict[str, dict[int, PassageDecision]],
+        rows: list[tuple[int, int, int, float, bool, int]],
+        groups: list[_Group],
         matched: np.ndarray,
-        group: int,
+        number: int,
     ) -> None:
-        """One group of copies of a passage, members in passage-rank order. Decisions go to
-        this run's articles only; an earlier run's entries are evidence."""
+        """One group of copies of a passage, members in passage-rank order: a row per copy
+        in this run's articles (an earlier run's entries are evidence) into ``rows``
+        (article, block, kind code, similarity, first, index into ``groups``)."""
         articles = [int(article[m]) for m in members]
-        if len({self._ids[a] for a in articles}) > 1:  # text found in another article
+        ids = self._ids
+        names = tuple(dict.fromkeys(ids[a] for a in articles))
+        if len(names) > 1:  # text found in another article
             for m, a in zip(members, articles, strict=True):
                 if not self._previous[a]:
                     matched[a] += int(length[m])
@@ -712,7 +895,6 @@ class PassageIndex:
         longest = int(max(length[m] for m in members))
         short = longest <= self.config.short_max_chars
         corpus = short and len(per_source) >= corpus_min
-        exact = min(sims) == 1.0
         closest = max(sims[1:])
         first_label = int(article_label[articles[0]])
         # An article's first line is its headline; where other articles show it further down
@@ -720,6 +902,10 @@ class PassageIndex:
         # first on every page (a masthead, a breadcrumb) is boilerplate everywhere.
         heads = [int(block[m]) == 0 for m in members]
         teased = any(heads) and not all(heads)
+        index = len(groups)
+        groups.append(_Group(
+            names, {s: len(labels) for s, labels in per_source.items()}, min(sims) == 1.0, number,
+        ))  # fmt: skip
         for position, (m, a, s) in enumerate(zip(members, articles, sources, strict=True)):
             if self._previous[a]:
                 continue
@@ -741,46 +927,9 @@ class PassageIndex:
                 kind = "site_boilerplate"
             else:
                 kind = "shared"
-            others = tuple(
-                dict.fromkeys(self._ids[o] for o in articles if self._ids[o] != self._ids[a])
-            )
             similarity = sims[position] if position else closest
-            evidence = self._evidence(kind, s, per_source, others, corpus_min, similarity)
-            rule = "exact" if exact else "near"
-            removed = kind in ("site_boilerplate", "corpus_boilerplate")
-            rule_id = f"{kind}.{rule}" if removed else f"shared_passage.{rule}"
-            if kind == "headline":
-                rule_id = f"shared_passage.headline.{rule}"
             first = kind == "headline" or int(article_label[a]) == first_label
-            out[self._ids[a]][int(block[m])] = PassageDecision(
-                self._ids[a], int(block[m]), kind, removed, rule_id, evidence,
-                others, round(similarity, 3), first, group,
-            )  # fmt: skip
-
-    def _evidence(
-        self,
-        kind: PassageKind,
-        source: str,
-        per_source: dict[str, set[int]],
-        others: tuple[str, ...],
-        corpus_min: int,
-        similarity: float,
-    ) -> str:
-        names = ", ".join(others[:_EVIDENCE_NAMES])
-        if len(others) > _EVIDENCE_NAMES:
-            names += f" (+{len(others) - _EVIDENCE_NAMES} more)"
-        sim = f"jaccard {similarity:.2f}" + ("" if similarity == 1.0 else " est.")
-        shown = source if not source.startswith("\0") else "(no source)"
-        if kind == "site_boilerplate":
-            return f"repeated in {len(per_source[source])} articles of {shown}: {names}; {sim}"
-        if kind == "corpus_boilerplate":
-            return (
-                f"repeated across {len(per_source)} sources (at least {corpus_min} make "
-                f"boilerplate): {names}; {sim}"
-            )
-        if kind == "headline":
-            return f"this article's first line, further down in {names}; kept; {sim}"
-        return f"also in {names} ({len(per_source)} sources); kept; {sim}"
+            rows.append((a, int(block[m]), _KINDS.index(kind), similarity, first, index))
 
 
 def _components(rank: np.ndarray, u: np.ndarray, v: np.ndarray) -> np.ndarray:
