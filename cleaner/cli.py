@@ -317,7 +317,13 @@ def clean_file(cleaner: Cleaner, job: Job) -> Outcome:
 
 
 def _clean_files(cleaner: Cleaner, jobs: Sequence[Job]) -> list[Outcome]:
-    return [clean_file(cleaner, job) for job in jobs]
+    outcomes = []
+    for job in jobs:
+        if _orphaned():
+            # The run was killed: the files written so far are complete, and no more are.
+            raise SystemExit(1)
+        outcomes.append(clean_file(cleaner, job))
+    return outcomes
 
 
 C = TypeVar("C")
@@ -326,11 +332,19 @@ R = TypeVar("R")
 # The Cleaner of a worker process, made once when the process starts (loading the rules per
 # chunk of lines would cost more than some chunks take to clean).
 _worker_cleaner: Cleaner | None = None
+#: The run's main process, seen from a worker (None in the main process).
+_worker_parent: int | None = None
 
 
 def _start_worker(config: CleanerConfig) -> None:
-    global _worker_cleaner
+    global _worker_cleaner, _worker_parent
     _worker_cleaner = Cleaner(config)
+    _worker_parent = os.getppid()
+
+
+def _orphaned() -> bool:
+    """Whether this is a worker whose run has died (killed: its workers are left to run)."""
+    return _worker_parent is not None and os.getppid() != _worker_parent
 
 
 def _in_worker(work: Callable[..., R], args: tuple[Any, ...], chunk: Any) -> R:
@@ -478,6 +492,14 @@ class Tally:
         else:
             lines.append("characters removed: none")
         return lines
+
+
+def available_cores() -> int:
+    """The cores this process may run on (its CPU affinity, which containers and taskset
+    narrow), at least 1."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return os.cpu_count() or 1
 
 
 def _say(message: str) -> None:
@@ -771,8 +793,9 @@ any file (or any JSON Lines record) failed, 2 for a usage error.
     "each with its file, to FILE (- for standard output).",
 )  # fmt: skip
 @click.option(
-    "--jobs", "-j", type=click.IntRange(min=1), default=1, show_default=True, metavar="N",
-    help="Clean in N processes. The output and the report do not depend on N.",
+    "--jobs", "-j", type=click.IntRange(min=1), default=None, metavar="N",
+    help="Clean in N processes (default: one per core this process may use). The output "
+    "and the report do not depend on N.",
 )  # fmt: skip
 @click.option("--quiet", "-q", is_flag=True, help="No summary and no progress bar.")
 @click.option(
@@ -825,7 +848,7 @@ def clean(
     exclude: tuple[str, ...],
     dry_run: bool,
     report: str | None,
-    jobs: int,
+    jobs: int | None,
     quiet: bool,
     fmt: Format,
     text_field: str,
@@ -904,7 +927,7 @@ def clean(
     tally = Tally()
     show_bar = not quiet and len(plan) >= PROGRESS_MIN_FILES and _stderr_is_tty()
     shown = _Shown(report_file, show_bar)
-    workers = Workers(DEFAULT_CONFIG, jobs)
+    workers = Workers(DEFAULT_CONFIG, jobs or available_cores())
     corpus_run: _CorpusRun | None = None
     if corpus and not from_stdin:
         try:
@@ -1654,8 +1677,9 @@ def _stderr_is_tty() -> bool:
 @click.option("--top", type=click.IntRange(min=1), default=20, show_default=True, metavar="N",
               help="Rows shown in each part of the table.")  # fmt: skip
 @click.option(
-    "--jobs", "-j", type=click.IntRange(min=1), default=1, show_default=True, metavar="N",
-    help="Read and sign in N processes. The report does not depend on N.",
+    "--jobs", "-j", type=click.IntRange(min=1), default=None, metavar="N",
+    help="Read and sign in N processes (default: one per core this process may use). The "
+    "report does not depend on N.",
 )  # fmt: skip
 def dedup(
     paths: tuple[str, ...],
@@ -1670,7 +1694,7 @@ def dedup(
     duplicate_threshold: float,
     json_out: str | None,
     top: int,
-    jobs: int,
+    jobs: int | None,
 ) -> None:
     """Report repeated text across the articles under PATHS, changing nothing.
 
@@ -1691,7 +1715,7 @@ def dedup(
                  _kind_of(fmt))  # fmt: skip
     settings = CorpusSettings(site_from, config=CorpusConfig(article_threshold=duplicate_threshold))
     store = _open_index(index, settings.config, create=False)
-    workers = Workers(DEFAULT_CONFIG, jobs)
+    workers = Workers(DEFAULT_CONFIG, jobs or available_cores())
     try:
         run = _CorpusRun.read(plan, workers, settings, spec, store)
     except StoreError as exc:

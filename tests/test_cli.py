@@ -268,7 +268,8 @@ def test_hard_linked_file_is_not_split_in_place(in_tmp: Path) -> None:
     assert first.read_bytes() == before == (in_tmp / "elsewhere.txt").read_bytes()
 
 
-def test_a_killed_run_leaves_each_file_old_or_fully_cleaned(in_tmp: Path) -> None:
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_killed_run_leaves_each_file_old_or_fully_cleaned(in_tmp: Path, jobs: str) -> None:
     corpus = in_tmp / "corpus"
     originals: dict[Path, bytes] = {}
     for i in range(60):
@@ -283,7 +284,8 @@ def test_a_killed_run_leaves_each_file_old_or_fully_cleaned(in_tmp: Path) -> Non
     cleaned_marker = _expected(originals[marker])
 
     command = [sys.executable, "-c", "from cleaner.cli import main; main()",
-               "clean", str(corpus), "--in-place", "--quiet", "--no-corpus"]  # fmt: skip
+               "clean", str(corpus), "--in-place", "--quiet", "--no-corpus",
+               "--jobs", jobs]  # fmt: skip
     proc = subprocess.Popen(command, stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 15
@@ -293,6 +295,12 @@ def test_a_killed_run_leaves_each_file_old_or_fully_cleaned(in_tmp: Path) -> Non
     finally:
         proc.wait()
     assert proc.returncode == -signal.SIGKILL
+    if jobs != "1":
+        # The workers of a killed run finish the file at hand and stop: nothing changes after.
+        time.sleep(1.0)
+        before = {path: path.read_bytes() for path in originals}
+        time.sleep(1.0)
+        assert {path: path.read_bytes() for path in originals} == before
 
     states = {"old": 0, "cleaned": 0}
     for path, data in originals.items():
