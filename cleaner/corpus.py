@@ -483,9 +483,16 @@ class PassageIndex:
     updated since: the two never count as each other's copies.
     """
 
-    def __init__(self, config: CorpusConfig | None = None, **overrides: Any) -> None:
+    def __init__(
+        self,
+        config: CorpusConfig | None = None,
+        *,
+        candidates: CandidateFinder | None = None,
+        **overrides: Any,
+    ) -> None:
         base = config or CorpusConfig()
         self.config = base.with_(**overrides) if overrides else base
+        self._candidates = candidates or band_candidates
         self._signer = Signer(self.config.num_perm, self.config.seed)
         self._ids: list[str] = []
         self._sources: list[str | None] = []
@@ -751,29 +758,14 @@ class PassageIndex:
         empty = np.zeros(0, dtype=np.int64)
         if len(members) < 2:
             return empty, empty
-        order_rank = rank[members]
-        us, vs = [], []
-        for band in range(bands):
-            # One band's columns at a time: a copy of all rows would double the index.
-            sub = signatures[members, band * rows : (band + 1) * rows].astype(np.uint64)
-            key = np.zeros(len(members), dtype=np.uint64)
-            with np.errstate(over="ignore"):
-                for column in range(rows):
-                    key = (key * np.uint64(0x100000001B3)) ^ sub[:, column]
-                    key ^= key >> np.uint64(29)
-            order = np.lexsort((order_rank, key))
-            sorted_key = key[order]
-            new = np.concatenate(([True], sorted_key[1:] != sorted_key[:-1]))
-            head = order[np.maximum.accumulate(np.where(new, np.arange(len(order)), 0))]
-            linked = ~new
-            us.append(members[head[linked]])
-            vs.append(members[order[linked]])
-        u = np.concatenate(us)
-        v = np.concatenate(vs)
-        if not len(u):
+        keys = band_keys(signatures, members, bands, rows)
+        heads, others = self._candidates(keys, rank[members])
+        del keys
+        if not len(heads):
             return empty, empty
-        pairs = np.unique(np.stack((u, v), axis=1), axis=0)
+        pairs = np.unique(np.stack((members[heads], members[others]), axis=1), axis=0)
         u, v = pairs[:, 0], pairs[:, 1]
+        del pairs, heads, others
         agree = np.empty(len(u))
         step = 1 << 16
         for s in range(0, len(u), step):
@@ -930,6 +922,47 @@ class PassageIndex:
             similarity = sims[position] if position else closest
             first = kind == "headline" or int(article_label[a]) == first_label
             rows.append((a, int(block[m]), _KINDS.index(kind), similarity, first, index))
+
+
+#: Finds LSH candidates: given band keys (bands × n, :func:`band_keys`) and each row's rank,
+#: it returns pairs (head, other) of row positions such that, in every band, each bucket of
+#: equal keys links each of its rows to the bucket's lowest-ranked row (ties cannot occur:
+#: ranks are distinct). :func:`band_candidates` does it in this process; the Dask engine
+#: (:mod:`cleaner.dask_engine`) by shuffling the keys across a cluster. Pairs may repeat.
+CandidateFinder = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
+
+
+def band_keys(signatures: np.ndarray, members: np.ndarray, bands: int, rows: int) -> np.ndarray:
+    """One 64-bit key per band and member (bands × members): the band's ``rows`` signature
+    values hashed together (FNV-style, one band's columns at a time: a copy of all rows
+    would double the index)."""
+    keys = np.zeros((bands, len(members)), dtype=np.uint64)
+    for band in range(bands):
+        sub = signatures[members, band * rows : (band + 1) * rows].astype(np.uint64)
+        key = keys[band]
+        with np.errstate(over="ignore"):
+            for column in range(rows):
+                key = (key * np.uint64(0x100000001B3)) ^ sub[:, column]
+                key ^= key >> np.uint64(29)
+        keys[band] = key
+    return keys
+
+
+def band_candidates(keys: np.ndarray, rank: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The :data:`CandidateFinder` of one process: a sort per band."""
+    heads, others = [], []
+    for key in keys:
+        order = np.lexsort((rank, key))
+        sorted_key = key[order]
+        new = np.concatenate(([True], sorted_key[1:] != sorted_key[:-1]))
+        head = order[np.maximum.accumulate(np.where(new, np.arange(len(order)), 0))]
+        linked = ~new
+        heads.append(head[linked])
+        others.append(order[linked])
+    if not heads:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty
+    return np.concatenate(heads), np.concatenate(others)
 
 
 def _components(rank: np.ndarray, u: np.ndarray, v: np.ndarray) -> np.ndarray:
