@@ -23,19 +23,17 @@ import os
 import shutil
 import sys
 import zlib
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import ExitStack, closing, nullcontext
 from dataclasses import dataclass, field, replace
-from itertools import islice
 from pathlib import Path
-from typing import IO, Any, Literal, TypeVar
+from typing import IO, Any, Literal
 
 import click
 
-from cleaner.config import DEFAULT_CONFIG, CleanerConfig
+from cleaner.config import DEFAULT_CONFIG
 from cleaner.core import Cleaner
 from cleaner.corpus import ArticleCorpus, CorpusConfig, CorpusDecisions, PassageIndex
 from cleaner.corpus_pass import (
@@ -98,6 +96,7 @@ from cleaner.warc import (
     is_warc_name,
     iter_responses,
 )
+from cleaner.workers import Workers, orphaned
 
 Status = Literal["changed", "unchanged", "failed", "skipped", "moved"]
 Format = Literal["auto", "text", "jsonl", "html", "warc"]
@@ -319,96 +318,11 @@ def clean_file(cleaner: Cleaner, job: Job) -> Outcome:
 def _clean_files(cleaner: Cleaner, jobs: Sequence[Job]) -> list[Outcome]:
     outcomes = []
     for job in jobs:
-        if _orphaned():
+        if orphaned():
             # The run was killed: the files written so far are complete, and no more are.
             raise SystemExit(1)
         outcomes.append(clean_file(cleaner, job))
     return outcomes
-
-
-C = TypeVar("C")
-R = TypeVar("R")
-
-# The Cleaner of a worker process, made once when the process starts (loading the rules per
-# chunk of lines would cost more than some chunks take to clean).
-_worker_cleaner: Cleaner | None = None
-#: The run's main process, seen from a worker (None in the main process).
-_worker_parent: int | None = None
-
-
-def _start_worker(config: CleanerConfig) -> None:
-    global _worker_cleaner, _worker_parent
-    _worker_cleaner = Cleaner(config)
-    _worker_parent = os.getppid()
-
-
-def _orphaned() -> bool:
-    """Whether this is a worker whose run has died (killed: its workers are left to run)."""
-    return _worker_parent is not None and os.getppid() != _worker_parent
-
-
-def _in_worker(work: Callable[..., R], args: tuple[Any, ...], chunk: Any) -> R:
-    assert _worker_cleaner is not None
-    return work(_worker_cleaner, *args, chunk)
-
-
-class Workers:
-    """Where a run's slow work is done: in this process with one job, else in processes that
-    are started at the first work that needs them and shared by every file of the run, each
-    with one :class:`Cleaner`.
-
-    :meth:`map` hands out chunks of work and gives their results back in input order, with
-    only a few chunks in flight at once, so memory stays flat however much there is, and the
-    results do not depend on the number of processes.
-    """
-
-    def __init__(self, config: CleanerConfig, processes: int) -> None:
-        self.config = config
-        self.processes = processes
-        self._pool: ProcessPoolExecutor | None = None
-        self._cleaner: Cleaner | None = None
-
-    @property
-    def cleaner(self) -> Cleaner:
-        """The Cleaner of this process, for work done here."""
-        if self._cleaner is None:
-            self._cleaner = Cleaner(self.config)
-        return self._cleaner
-
-    def map(
-        self, work: Callable[..., R], chunks: Iterable[C], *args: Any, here: bool = False
-    ) -> Iterator[R]:
-        """``work(cleaner, *args, chunk)`` for each chunk, in order. ``work`` must be a
-        module-level function (it is sent to the processes by name); ``here`` keeps the work
-        in this process."""
-        if self.processes <= 1 or here:
-            for chunk in chunks:
-                yield work(self.cleaner, *args, chunk)
-            return
-        if self._pool is None:
-            self._pool = ProcessPoolExecutor(
-                max_workers=self.processes, initializer=_start_worker, initargs=(self.config,)
-            )
-        pool = self._pool
-        chunks = iter(chunks)
-        window: deque[Future[R]] = deque(
-            pool.submit(_in_worker, work, args, chunk)
-            for chunk in islice(chunks, self.processes * 2)
-        )
-        try:
-            while window:
-                done = window.popleft().result()
-                for chunk in islice(chunks, 1):
-                    window.append(pool.submit(_in_worker, work, args, chunk))
-                yield done
-        finally:  # a caller that stops early (a broken file) leaves no work queued
-            for future in window:
-                future.cancel()
-
-    def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
 
 
 def run_jobs(jobs: Sequence[Job], workers: Workers) -> Iterator[Outcome]:
@@ -492,6 +406,21 @@ class Tally:
         else:
             lines.append("characters removed: none")
         return lines
+
+
+def _workers(engine: Literal["local", "dask"], scheduler: str | None, jobs: int | None) -> Workers:
+    if engine == "local":
+        return Workers(DEFAULT_CONFIG, jobs or available_cores())
+    try:
+        from cleaner.dask_engine import DaskWorkers
+    except ImportError as exc:
+        raise click.ClickException(
+            f"--engine dask needs dask and distributed ({exc}): pip install 'cleaner[dask]'"
+        ) from exc
+    try:
+        return DaskWorkers(DEFAULT_CONFIG, scheduler, jobs or available_cores())
+    except OSError as exc:  # no scheduler at that address, or a port taken
+        raise click.ClickException(f"--engine dask: cannot reach the cluster: {exc}") from exc
 
 
 def available_cores() -> int:
@@ -589,7 +518,7 @@ class _CorpusRun:
         spec: RecordFields,
         store: IndexStore | None,
     ) -> _CorpusRun:
-        index = PassageIndex(settings.config)
+        index = PassageIndex(settings.config, candidates=workers.candidates)
         previous = 0
         if store is not None:
             for batch in store.load():
@@ -840,6 +769,16 @@ any file (or any JSON Lines record) failed, 2 for a usage error.
     help="Move near-duplicate text files and pages (all but the first) to DIR, with their "
     "relative paths, instead of cleaning them (with -o, copy them there).",
 )  # fmt: skip
+@click.option(
+    "--engine", type=click.Choice(["local", "dask"]), default="local", show_default=True,
+    help="Where the work runs: processes of this machine, or a Dask cluster (the same "
+    "output).",
+)  # fmt: skip
+@click.option(
+    "--scheduler", metavar="ADDRESS",
+    help="--engine dask: a running Dask scheduler (tcp://HOST:PORT), whose workers see the "
+    "same paths; without it, a local cluster of --jobs worker processes.",
+)  # fmt: skip
 def clean(
     paths: tuple[str, ...],
     in_place: bool,
@@ -862,7 +801,11 @@ def clean(
     drop_shared: bool,
     drop_duplicates: bool,
     move_duplicates: Path | None,
+    engine: Literal["local", "dask"],
+    scheduler: str | None,
 ) -> None:
+    if scheduler is not None and engine != "dask":
+        raise click.UsageError("--scheduler ADDRESS: only with --engine dask")
     if in_place and output is not None:
         raise click.UsageError("choose one of --in-place and -o DIR")
     corpus_only = [name for name, given in (
@@ -927,7 +870,7 @@ def clean(
     tally = Tally()
     show_bar = not quiet and len(plan) >= PROGRESS_MIN_FILES and _stderr_is_tty()
     shown = _Shown(report_file, show_bar)
-    workers = Workers(DEFAULT_CONFIG, jobs or available_cores())
+    workers = _workers(engine, scheduler, jobs)
     corpus_run: _CorpusRun | None = None
     if corpus and not from_stdin:
         try:

@@ -1,0 +1,167 @@
+"""The Dask engine (``cleaner clean --engine dask``): the run's work on a Dask cluster.
+
+The pipeline is the local engine's, step for step, so the output is the same bytes:
+
+- Partitions: the files of a run, and JSON Lines shards cut into partitions of lines (at most
+  256 lines or 4 MiB, numbered as in the file), go to the cluster's workers as tasks. Each
+  worker process keeps one :class:`~cleaner.core.Cleaner` per config, made at its first task.
+- The corpus pass: each partition is read and its articles signed there (MinHash of every
+  passage and of the whole article); the compact signatures come back to this process, which
+  holds the index, as with local worker processes.
+- LSH: the band keys of the passages (and of the articles) become a Dask DataFrame, shuffled
+  by key across the cluster; each partition links every bucket (band, key) to its
+  lowest-ranked member (:func:`link_buckets`), the same candidate pairs as
+  :func:`cleaner.corpus.band_candidates`. The candidates are verified against the threshold
+  and grouped by connected components here, on numpy arrays (as the local engine does).
+- Cleaning: each partition is cleaned on the cluster with the corpus pass's verdicts; this
+  process writes the outputs and the report in input order, so nothing depends on which
+  worker finished first.
+
+A remote cluster (``--scheduler tcp://HOST:PORT``) must see the run's paths: text files and
+HTML pages are read and written by the workers (JSON Lines files are read and written here).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from itertools import islice
+from typing import Any, TypeVar
+
+import numpy as np
+import pandas as pd
+
+from cleaner.config import CleanerConfig
+from cleaner.core import Cleaner
+from cleaner.workers import Workers
+
+C = TypeVar("C")
+R = TypeVar("R")
+
+#: The Cleaners of a Dask worker process, by config: made at the first task that needs one.
+_cleaners: dict[CleanerConfig, Cleaner] = {}
+
+
+def _cleaner_for(config: CleanerConfig) -> Cleaner:
+    cleaner = _cleaners.get(config)
+    if cleaner is None:
+        cleaner = _cleaners[config] = Cleaner(config)
+    return cleaner
+
+
+def _run_task(
+    config: CleanerConfig, work: Callable[..., R], args: tuple[Any, ...], chunk: Any
+) -> R:
+    """One partition's work on a Dask worker: ``work(cleaner, *args, chunk)``."""
+    return work(_cleaner_for(config), *args, chunk)
+
+
+class DaskWorkers(Workers):
+    """The run's workers on a Dask cluster, with the local engine's interface (:meth:`map`
+    in input order, a few partitions in flight at once).
+
+    ``scheduler``: the address of a running scheduler; None starts a local cluster of
+    ``workers`` single-threaded worker processes for the run (closed by :meth:`close`).
+    """
+
+    def __init__(self, config: CleanerConfig, scheduler: str | None, workers: int) -> None:
+        from distributed import Client, LocalCluster
+
+        self._cluster: Any = None
+        if scheduler is None:
+            self._cluster = LocalCluster(  # type: ignore[no-untyped-call]
+                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+            )
+            self.client: Any = Client(self._cluster)  # type: ignore[no-untyped-call]
+        else:
+            self.client = Client(scheduler)  # type: ignore[no-untyped-call]
+        threads = sum(self.client.nthreads().values())
+        #: Tasks that run at once (the local engine's processes): sizes the partitions.
+        super().__init__(config, max(2, threads))
+        self.candidates = DaskCandidates(self.client, partitions=max(2, threads))
+
+    def map(
+        self, work: Callable[..., R], chunks: Iterable[C], *args: Any, here: bool = False
+    ) -> Iterator[R]:
+        """``work(cleaner, *args, chunk)`` for each chunk, in order, on the cluster (``here``:
+        in this process)."""
+        if here:
+            for chunk in chunks:
+                yield work(self.cleaner, *args, chunk)
+            return
+        submit = self.client.submit
+        chunks = iter(chunks)
+        window: deque[Any] = deque(
+            submit(_run_task, self.config, work, args, chunk, pure=False)
+            for chunk in islice(chunks, self.processes * 2)
+        )
+        try:
+            while window:
+                done: R = window.popleft().result()
+                for chunk in islice(chunks, 1):
+                    window.append(submit(_run_task, self.config, work, args, chunk, pure=False))
+                yield done
+        finally:  # a caller that stops early leaves no work queued
+            for future in window:
+                future.cancel()
+
+    def close(self) -> None:
+        self.client.close()
+        if self._cluster is not None:
+            self._cluster.close()
+            self._cluster = None
+
+
+_LINKS_META = pd.DataFrame({"head": np.zeros(0, dtype=np.int64),
+                            "other": np.zeros(0, dtype=np.int64)})  # fmt: skip
+
+
+def _band_frame(band: int, keys: np.ndarray, rank: np.ndarray) -> pd.DataFrame:
+    """One band's rows: (band, key, rank, row)."""
+    return pd.DataFrame({
+        "band": np.full(len(keys), band, dtype=np.int32),
+        "key": keys,
+        "rank": rank,
+        "row": np.arange(len(keys), dtype=np.int64),
+    })  # fmt: skip
+
+
+def link_buckets(frame: pd.DataFrame) -> pd.DataFrame:
+    """Within a partition of rows shuffled by key: each bucket (band, key) links its rows to
+    its lowest-ranked row, as (head, other) row pairs."""
+    if frame.empty:
+        return _LINKS_META.copy()
+    band = frame["band"].to_numpy()
+    key = frame["key"].to_numpy()
+    order = np.lexsort((frame["rank"].to_numpy(), key, band))
+    band, key, row = band[order], key[order], frame["row"].to_numpy()[order]
+    new = np.concatenate(([True], (band[1:] != band[:-1]) | (key[1:] != key[:-1])))
+    head = row[np.maximum.accumulate(np.where(new, np.arange(len(row)), 0))]
+    linked = ~new
+    return pd.DataFrame({"head": head[linked], "other": row[linked]})
+
+
+class DaskCandidates:
+    """A :data:`cleaner.corpus.CandidateFinder` on a Dask cluster: the band keys as a Dask
+    DataFrame, shuffled by key, each partition's buckets linked by :func:`link_buckets`."""
+
+    def __init__(self, client: Any, partitions: int) -> None:
+        self.client = client
+        self.partitions = partitions
+
+    def __call__(self, keys: np.ndarray, rank: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        import dask.dataframe as dd
+
+        empty = np.zeros(0, dtype=np.int64)
+        bands = len(keys)
+        if not bands or keys.shape[1] < 2:
+            return empty, empty
+        rank = np.asarray(rank, dtype=np.int64)
+        meta = _band_frame(0, keys[0][:0], rank[:0])
+        frame = dd.from_map(  # type: ignore[no-untyped-call]
+            _band_frame, range(bands), [keys[b] for b in range(bands)], [rank] * bands, meta=meta
+        )
+        shuffled = frame.shuffle(on="key", npartitions=self.partitions * 2, shuffle_method="tasks")
+        links = shuffled.map_partitions(link_buckets, meta=_LINKS_META)
+        found = self.client.compute(links).result()
+        return found["head"].to_numpy(), found["other"].to_numpy()

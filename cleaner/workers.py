@@ -1,0 +1,102 @@
+"""Where a run's slow work is done: :class:`Workers`, in this process or in worker
+processes, each with one :class:`~cleaner.core.Cleaner` (``cleaner.dask_engine`` has the same
+interface on a Dask cluster)."""
+
+from __future__ import annotations
+
+import os
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from itertools import islice
+from typing import Any, TypeVar
+
+from cleaner.config import CleanerConfig
+from cleaner.core import Cleaner
+from cleaner.corpus import CandidateFinder
+
+C = TypeVar("C")
+R = TypeVar("R")
+
+# The Cleaner of a worker process, made once when the process starts (loading the rules per
+# chunk of lines would cost more than some chunks take to clean).
+_worker_cleaner: Cleaner | None = None
+#: The run's main process, seen from a worker (None in the main process).
+_worker_parent: int | None = None
+
+
+def _start_worker(config: CleanerConfig) -> None:
+    global _worker_cleaner, _worker_parent
+    _worker_cleaner = Cleaner(config)
+    _worker_parent = os.getppid()
+
+
+def orphaned() -> bool:
+    """Whether this is a worker whose run has died (killed: its workers are left to run)."""
+    return _worker_parent is not None and os.getppid() != _worker_parent
+
+
+def _in_worker(work: Callable[..., R], args: tuple[Any, ...], chunk: Any) -> R:
+    assert _worker_cleaner is not None
+    return work(_worker_cleaner, *args, chunk)
+
+
+class Workers:
+    """Where a run's slow work is done: in this process with one job, else in processes that
+    are started at the first work that needs them and shared by every file of the run, each
+    with one :class:`Cleaner`.
+
+    :meth:`map` hands out chunks of work and gives their results back in input order, with
+    only a few chunks in flight at once, so memory stays flat however much there is, and the
+    results do not depend on the number of processes.
+    """
+
+    def __init__(self, config: CleanerConfig, processes: int) -> None:
+        self.config = config
+        self.processes = processes
+        #: How the corpus pass finds LSH candidates (None: in this process).
+        self.candidates: CandidateFinder | None = None
+        self._pool: ProcessPoolExecutor | None = None
+        self._cleaner: Cleaner | None = None
+
+    @property
+    def cleaner(self) -> Cleaner:
+        """The Cleaner of this process, for work done here."""
+        if self._cleaner is None:
+            self._cleaner = Cleaner(self.config)
+        return self._cleaner
+
+    def map(
+        self, work: Callable[..., R], chunks: Iterable[C], *args: Any, here: bool = False
+    ) -> Iterator[R]:
+        """``work(cleaner, *args, chunk)`` for each chunk, in order. ``work`` must be a
+        module-level function (it is sent to the processes by name); ``here`` keeps the work
+        in this process."""
+        if self.processes <= 1 or here:
+            for chunk in chunks:
+                yield work(self.cleaner, *args, chunk)
+            return
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(
+                max_workers=self.processes, initializer=_start_worker, initargs=(self.config,)
+            )
+        pool = self._pool
+        chunks = iter(chunks)
+        window: deque[Future[R]] = deque(
+            pool.submit(_in_worker, work, args, chunk)
+            for chunk in islice(chunks, self.processes * 2)
+        )
+        try:
+            while window:
+                done = window.popleft().result()
+                for chunk in islice(chunks, 1):
+                    window.append(pool.submit(_in_worker, work, args, chunk))
+                yield done
+        finally:  # a caller that stops early (a broken file) leaves no work queued
+            for future in window:
+                future.cancel()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
