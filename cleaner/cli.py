@@ -518,7 +518,8 @@ class _CorpusRun:
         spec: RecordFields,
         store: IndexStore | None,
     ) -> _CorpusRun:
-        index = PassageIndex(settings.config, candidates=workers.candidates)
+        index = PassageIndex(settings.config, candidates=workers.candidates,
+                             spill_dir=settings.spill_dir)  # fmt: skip
         previous = 0
         if store is not None:
             for batch in store.load():

@@ -7,12 +7,15 @@ many unrelated sites carry is a platform's; the same quote in two outlets is new
 are added in batches (all blocks of a batch folded, shingled and signed in one numpy pass),
 then :meth:`PassageIndex.decide` reads the whole corpus at once.
 
-Memory: per indexed passage (a block of at least ``min_chars`` compared characters) its
-MinHash signature (4 × ``num_perm`` bytes), an 8-byte digest of its compared form and three
-4-byte integers (article, block, length): 276 bytes at 64 permutations, see
-:meth:`PassageIndex.bytes_per_passage`. Per article its signature (the same size) and its id
-and source strings. Shingle hashes are not kept, so a similarity across articles is the
-signatures' estimate of Jaccard (about ±0.05 at 0.8 with 64 permutations), not exact.
+Memory: per indexed passage (a block of at least ``min_chars`` compared characters) an
+8-byte digest of its compared form and four 4-byte integers (article, block, length, row of
+its signature): 24 bytes; a passage of at least ``near_min_chars`` also has its MinHash
+signature (4 × ``num_perm`` bytes), in memory or, with ``spill_dir``, in a temporary file.
+On a generated news dump 61% of passages are that long: 180 bytes a passage on average at 64
+permutations, 24 with the signatures in a file (:meth:`PassageIndex.bytes_per_passage`).
+Per article its signature (4 × ``num_perm`` bytes) and its id and source strings. Shingle
+hashes are not kept, so a similarity across articles is the signatures' estimate of
+Jaccard (about ±0.05 at 0.8 with 64 permutations), not exact.
 
 Candidates come from LSH banding with datasketch's own bands and rows
 (``datasketch.lsh._optimal_param``) over signatures equal to datasketch's; the bands are
@@ -24,10 +27,16 @@ from __future__ import annotations
 
 import hashlib
 import math
+import mmap
+import os
 import re
+import tempfile
+import weakref
+from array import array
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from os import PathLike
 from pathlib import PurePath
 from typing import Any, Literal, NamedTuple
 from urllib.parse import urlsplit
@@ -424,25 +433,110 @@ def text_digest(text: str) -> bytes:
 
 @dataclass(slots=True)
 class Passages:
-    """Signed passages (only blocks of at least ``min_chars``), column by column."""
+    """Signed passages (only blocks of at least ``min_chars``), column by column. Only a
+    passage of at least ``near_min_chars`` has a signature: a shorter one only ever matches
+    an equal digest, and a signature would be most of its bytes."""
 
     article: np.ndarray  # int32, index into the index's article list
     block: np.ndarray  # int32
     length: np.ndarray  # int32, compared characters
     digest: np.ndarray  # uint64, of the compared form
-    signature: np.ndarray  # uint32, (passages, num_perm)
+    #: Each passage's row of ``signatures``; -1 for a passage without one.
+    signed: np.ndarray  # int32
+    signatures: np.ndarray  # uint32, (signed passages, num_perm)
 
     def select(self, rows: np.ndarray) -> Passages:
-        return Passages(*(getattr(self, name)[rows] for name in _BATCH_FIELDS))
+        signed = self.signed[rows]
+        has = signed >= 0
+        renumbered = np.full(len(rows), -1, dtype=np.int32)
+        renumbered[has] = np.arange(int(has.sum()), dtype=np.int32)
+        return Passages(
+            self.article[rows], self.block[rows], self.length[rows], self.digest[rows],
+            renumbered, self.signatures[signed[has]],
+        )  # fmt: skip
 
     @staticmethod
     def empty(num_perm: int) -> Passages:
         int32 = np.zeros(0, dtype=np.int32)
-        signature = np.zeros((0, num_perm), dtype=np.uint32)
-        return Passages(int32, int32, int32, np.zeros(0, dtype=np.uint64), signature)
+        signatures = np.zeros((0, num_perm), dtype=np.uint32)
+        return Passages(int32, int32, int32, np.zeros(0, dtype=np.uint64), int32, signatures)
 
 
-_BATCH_FIELDS = ("article", "block", "length", "digest", "signature")
+_COLUMNS = ("article", "block", "length", "digest", "signed")
+
+
+class _Columns(NamedTuple):
+    """All passages of an index, as :class:`Passages` without the signatures; ``signed``
+    is the row in the index's signature chunks."""
+
+    article: np.ndarray
+    block: np.ndarray
+    length: np.ndarray
+    digest: np.ndarray
+    signed: np.ndarray
+
+
+class _Chunked:
+    """A growing array (1-D, or rows of a matrix) kept as the chunks it came in: joining
+    them as they come would copy everything again and again, and joining them at the end
+    would hold every row twice for a moment. Small chunks are joined a few at a time."""
+
+    #: Bytes of small chunks joined into one.
+    JOIN_BYTES = 16 << 20
+
+    def __init__(self, dtype: Any, width: int | None = None) -> None:
+        self.dtype = np.dtype(dtype)
+        self.shape = () if width is None else (width,)
+        self._chunks: list[np.ndarray] = []
+        self._starts: list[int] = [0]
+        self._loose = 0  # trailing chunks not joined yet
+
+    def __len__(self) -> int:
+        return self._starts[-1]
+
+    @property
+    def nbytes(self) -> int:
+        return sum(c.nbytes for c in self._chunks)
+
+    def append(self, values: np.ndarray) -> None:
+        if not len(values):
+            return
+        self._chunks.append(np.ascontiguousarray(values, dtype=self.dtype))
+        self._starts.append(self._starts[-1] + len(values))
+        self._loose += 1
+        loose = self._chunks[-self._loose :]
+        if self._loose > 1 and sum(c.nbytes for c in loose) >= self.JOIN_BYTES:
+            self._join(self._loose)
+
+    def _join(self, count: int) -> None:
+        joined = np.concatenate(self._chunks[-count:])
+        del self._chunks[-count:], self._starts[-count:-1]
+        self._chunks.append(joined)
+        self._loose = 0
+
+    def joined(self) -> np.ndarray:
+        """Everything as one array (kept as one: later calls do not copy again)."""
+        if len(self._chunks) > 1:
+            self._join(len(self._chunks))
+        return self._chunks[0] if self._chunks else np.zeros((0, *self.shape), self.dtype)
+
+    def chunks(self) -> Iterator[tuple[int, np.ndarray]]:
+        """Each chunk with the index of its first element."""
+        yield from zip(self._starts, self._chunks, strict=False)
+
+    def take(self, index: np.ndarray) -> np.ndarray:
+        """The elements (rows) at ``index``, without joining the chunks."""
+        if len(self._chunks) == 1:
+            return self._chunks[0][index]  # type: ignore[no-any-return]
+        out = np.empty((len(index), *self.shape), dtype=self.dtype)
+        order = np.argsort(index, kind="stable")
+        ordered = index[order]
+        bounds = np.searchsorted(ordered, self._starts).tolist()
+        for c, chunk in enumerate(self._chunks):
+            lo, hi = bounds[c], bounds[c + 1]
+            if lo < hi:
+                out[order[lo:hi]] = chunk[ordered[lo:hi] - self._starts[c]]
+        return out
 
 
 def _block_texts(blocks: str | Sequence[str]) -> list[str]:
@@ -450,6 +544,61 @@ def _block_texts(blocks: str | Sequence[str]) -> list[str]:
     if isinstance(blocks, str):
         return [b.text for b in segment_blocks(blocks)]
     return list(blocks)
+
+
+class _SpilledRows(_Chunked):
+    """Rows of a uint32 matrix in a temporary file (deleted when closed, or when the process
+    ends), read back a chunk or a set of rows at a time: the page cache holds them, not this
+    process. The core never opens files on its own: the caller asks for this with
+    ``PassageIndex(spill_dir=...)``."""
+
+    #: Rows read back per step by :meth:`chunks`.
+    READ_ROWS = 1 << 16
+
+    def __init__(self, width: int, directory: str | PathLike[str]) -> None:
+        super().__init__(np.uint32, width)
+        # Open for the index's life, closed with it (a temporary file is gone once closed).
+        self._file = tempfile.TemporaryFile(dir=directory, prefix="cleaner-signatures-")  # noqa: SIM115
+        self._width = width
+        self._count = 0
+        weakref.finalize(self, self._file.close)
+
+    def __len__(self) -> int:
+        return self._count
+
+    @property
+    def nbytes(self) -> int:
+        return 0
+
+    def append(self, values: np.ndarray) -> None:
+        if len(values):
+            self._file.seek(0, os.SEEK_END)
+            self._file.write(np.ascontiguousarray(values, dtype="<u4").data)
+            self._count += len(values)
+
+    def joined(self) -> np.ndarray:
+        return self.take(np.arange(self._count))
+
+    def chunks(self) -> Iterator[tuple[int, np.ndarray]]:
+        width = self._width
+        for start in range(0, self._count, self.READ_ROWS):
+            data = np.empty((min(self.READ_ROWS, self._count - start), width), dtype="<u4")
+            self._file.seek(data.itemsize * width * start)
+            self._file.readinto(data.data.cast("B"))
+            yield start, data.astype(self.dtype, copy=False)
+
+    def take(self, index: np.ndarray) -> np.ndarray:
+        if not len(index):
+            return np.zeros((0, *self.shape), dtype=self.dtype)
+        self._file.flush()
+        # The file is mapped only while the rows are copied out: the pages it touched leave
+        # this process's memory with the map.
+        with mmap.mmap(self._file.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+            rows = np.frombuffer(mapped, dtype="<u4").reshape(self._count, self._width)
+            out: np.ndarray = rows[index]
+            del rows
+        return out.astype(self.dtype, copy=False)
+
 
 
 @dataclass(slots=True)
@@ -481,6 +630,10 @@ class PassageIndex:
     previous=True)``: they are evidence, and first seen, but get no decisions of their own.
     An article of this run with the id of a previous one is the same article, cleaned or
     updated since: the two never count as each other's copies.
+
+    With ``spill_dir``, the signatures of long passages (most of the index's bytes) go to a
+    temporary file in that folder, deleted with the index, and are read back for LSH and
+    for the candidates found; the decisions are the same.
     """
 
     def __init__(
@@ -488,6 +641,7 @@ class PassageIndex:
         config: CorpusConfig | None = None,
         *,
         candidates: CandidateFinder | None = None,
+        spill_dir: str | PathLike[str] | None = None,
         **overrides: Any,
     ) -> None:
         base = config or CorpusConfig()
@@ -499,21 +653,39 @@ class PassageIndex:
         self._previous: list[bool] = []
         self._seen: set[str] = set()
         self._pending: list[tuple[str, str | None, list[str]]] = []
-        self._batches: list[Passages] = []
-        self._article_signatures: list[np.ndarray] = []
-        self._chars: list[np.ndarray] = []
+        self._columns = {
+            "article": _Chunked(np.int32), "block": _Chunked(np.int32),
+            "length": _Chunked(np.int32), "digest": _Chunked(np.uint64),
+            "signed": _Chunked(np.int32),
+        }  # fmt: skip
+        num_perm = self.config.num_perm
+        self._passage_signatures = (
+            _Chunked(np.uint32, num_perm)
+            if spill_dir is None
+            else _SpilledRows(num_perm, spill_dir)
+        )
+        self._article_signatures = _Chunked(np.uint32, self.config.num_perm)
+        self._chars = _Chunked(np.int64)
+        #: One str object per source name, not one per article.
+        self._source_names: dict[str, str] = {}
 
     def __len__(self) -> int:
         return len(self._ids) + len(self._pending)
 
     def bytes_per_passage(self) -> int:
-        """Memory that each indexed passage holds (numpy arrays only)."""
-        return 4 * self.config.num_perm + 8 + 3 * 4
+        """Memory that each indexed passage holds (numpy arrays only): 24 bytes, and a
+        signature (4 × ``num_perm`` bytes) for a passage of at least ``near_min_chars``.
+        The average over the passages indexed so far; before any, a signed passage's."""
+        count = self.passages
+        if not count:
+            return 4 * self.config.num_perm + 8 + 4 * 4
+        held = sum(c.nbytes for c in self._columns.values()) + self._passage_signatures.nbytes
+        return round(held / count)
 
     @property
     def passages(self) -> int:
         """Indexed passages so far (blocks of at least ``min_chars``, in signed batches)."""
-        return sum(len(b.block) for b in self._batches)
+        return len(self._columns["article"])
 
     def add(self, article_id: str, source: str | None, blocks: str | Sequence[str]) -> None:
         """Queue one article: its text (cut into blocks as the Cleaner cuts them; pass the
@@ -576,12 +748,17 @@ class PassageIndex:
             dtype=np.uint64,
             count=len(indexed),
         )
+        length = lengths[indexed].astype(np.int32)
+        near = length >= self.config.near_min_chars
+        signed = np.full(len(indexed), -1, dtype=np.int32)
+        signed[near] = np.arange(int(near.sum()), dtype=np.int32)
         passages = Passages(
             article=owner[indexed].astype(np.int32),
             block=position[indexed].astype(np.int32),
-            length=lengths[indexed].astype(np.int32),
+            length=length,
             digest=digests,
-            signature=rows[indexed],
+            signed=signed,
+            signatures=rows[indexed[near]],
         )
         return SignedArticles(ids, sources, signatures, chars, passages)
 
@@ -605,15 +782,27 @@ class PassageIndex:
             )
         first = len(self._ids)
         self._ids.extend(batch.ids)
-        self._sources.extend(batch.sources)
+        names = self._source_names
+        self._sources.extend(
+            s if s is None else names.setdefault(s, s) for s in batch.sources
+        )
         self._previous.extend([previous] * len(batch.ids))
         self._article_signatures.append(batch.signatures)
         self._chars.append(batch.chars)
         passages = batch.passages
         if len(passages.block):
-            shifted = (passages.article.astype(np.int64) + first).astype(np.int32)
-            rest = (getattr(passages, name) for name in _BATCH_FIELDS[1:])
-            self._batches.append(Passages(shifted, *rest))
+            columns = self._columns
+            columns["article"].append(passages.article.astype(np.int64) + first)
+            columns["block"].append(passages.block)
+            columns["length"].append(passages.length)
+            columns["digest"].append(passages.digest)
+            offset = len(self._passage_signatures)
+            columns["signed"].append(np.where(passages.signed >= 0, passages.signed + offset, -1))
+            self._passage_signatures.append(passages.signatures)
+
+    def _passages(self) -> _Columns:
+        """Every passage's columns, each joined once (the signatures stay in chunks)."""
+        return _Columns(*(self._columns[name].joined() for name in _COLUMNS))
 
     def signed(self, previous: bool = False) -> Iterator[SignedArticles]:
         """The articles of this run (or, with ``previous``, of earlier runs) as signed
@@ -621,9 +810,9 @@ class PassageIndex:
         self.flush()
         if not self._ids:
             return
-        merged = self._merged() if self._batches else None
-        signatures = np.concatenate(self._article_signatures)
-        chars = np.concatenate(self._chars)
+        merged = self._passages() if self.passages else None
+        signatures = self._article_signatures.joined()
+        chars = self._chars.joined()
         wanted = np.flatnonzero(np.array(self._previous) == previous)
         if merged is not None:
             # Each article's passages, found once: a run of ``order`` from ``starts``.
@@ -637,8 +826,16 @@ class PassageIndex:
                 n = counts[rows]
                 first = np.concatenate(([0], np.cumsum(n)[:-1]))
                 within = np.arange(int(n.sum())) - np.repeat(first, n)
-                passages = merged.select(order[np.repeat(starts[rows], n) + within])
-                passages.article = np.repeat(np.arange(len(rows)), n).astype(np.int32)
+                chosen = order[np.repeat(starts[rows], n) + within]
+                signed = merged.signed[chosen]
+                has = signed >= 0
+                renumbered = np.full(len(chosen), -1, dtype=np.int32)
+                renumbered[has] = np.arange(int(has.sum()), dtype=np.int32)
+                passages = Passages(
+                    np.repeat(np.arange(len(rows)), n).astype(np.int32), merged.block[chosen],
+                    merged.length[chosen], merged.digest[chosen], renumbered,
+                    self._passage_signatures.take(signed[has]),
+                )  # fmt: skip
             else:
                 passages = Passages.empty(self.config.num_perm)
             yield SignedArticles(
@@ -655,7 +852,7 @@ class PassageIndex:
     def article_signature(self, article_id: str) -> np.ndarray:
         """The whole-article signature of an added article (the minimum over its blocks')."""
         self.flush()
-        row: np.ndarray = np.concatenate(self._article_signatures)[self._ids.index(article_id)]
+        row: np.ndarray = self._article_signatures.joined()[self._ids.index(article_id)]
         return row
 
     def _sign(self, folded: Folded) -> np.ndarray:
@@ -676,18 +873,23 @@ class PassageIndex:
     # ----------------------------------------------------------------------------------------
 
     def decide(self) -> CorpusDecisions:
-        """Decisions over every article added so far."""
+        """Decisions over every article added so far.
+
+        Memory while deciding, beyond the index: a few 4- and 8-byte integers per passage
+        (ranks, sort orders, component labels), the band keys of one representative per
+        distinct long passage (8 bytes a band), and about 20 bytes per decided passage."""
         self.flush()
         ids, previous = self._ids, self._previous
         # First seen first: articles of earlier runs, then this run's; each by id.
         rank = np.empty(len(ids), dtype=np.int64)
         by_rank = sorted(range(len(ids)), key=lambda a: (not previous[a], article_order(ids[a])))
         rank[by_rank] = np.arange(len(ids))
+        del by_rank
         clusters, article_label = self._article_clusters(rank)
         corpus_min = self._corpus_min_sources(len({self._source(a) for a in range(len(ids))}))
         matched = np.zeros(len(ids), dtype=np.int64)
         passages = self._passage_decisions(rank, article_label, corpus_min, matched)
-        chars = np.concatenate(self._chars) if self._chars else np.zeros(0, dtype=np.int64)
+        chars = self._chars.joined()
 
         def shares() -> dict[str, tuple[int, int]]:
             return {
@@ -700,11 +902,13 @@ class PassageIndex:
 
     def _same_article_edges(self) -> tuple[np.ndarray, np.ndarray]:
         """Edges between this run's articles and their earlier runs' entries of the same id."""
+        empty = np.zeros(0, dtype=np.int64)
+        if not any(self._previous):
+            return empty, empty
         entries = list(enumerate(zip(self._ids, self._previous, strict=True)))
         earlier = {a: i for i, (a, p) in entries if p}
         pairs = [(earlier[a], i) for i, (a, p) in entries if not p and a in earlier]
         if not pairs:
-            empty = np.zeros(0, dtype=np.int64)
             return empty, empty
         u, v = np.array(pairs, dtype=np.int64).T
         return u, v
@@ -721,20 +925,25 @@ class PassageIndex:
         self, rank: np.ndarray
     ) -> tuple[tuple[DuplicateCluster, ...], np.ndarray]:
         """Near-duplicate clusters, and each article's cluster label (the lowest rank in it)."""
-        if not self._article_signatures:
+        if not len(self._article_signatures):
             return (), rank.copy()
-        signatures = np.concatenate(self._article_signatures)
+        signatures = self._article_signatures.joined()
         full = (signatures != np.iinfo(np.uint32).max).any(axis=1)
         members = np.flatnonzero(full)
-        u, v = self._similar(signatures, members, rank, self.config.article_threshold)
+        del full
+        u, v = self._similar(self._article_signatures, members, members, rank,
+                             self.config.article_threshold)  # fmt: skip
         u_same, v_same = self._same_article_edges()
         label = _components(rank, np.concatenate((u, u_same)), np.concatenate((v, v_same)))
         clusters = []
         multi = np.flatnonzero(np.bincount(label, minlength=len(rank)) > 1)
         node_of_rank = np.argsort(rank)
-        for root in multi.tolist():
+        # Each cluster's articles, found once: a run of ``by_label`` (ascending within).
+        by_label = np.argsort(label, kind="stable")
+        bounds = np.searchsorted(label[by_label], np.stack((multi, multi + 1))).T.tolist()
+        for root, (lo, hi) in zip(multi.tolist(), bounds, strict=True):
             kept = int(node_of_rank[root])
-            others = np.flatnonzero(label == root)
+            others = by_label[lo:hi]
             if all(self._previous[o] for o in others.tolist()):
                 continue  # an earlier run's cluster, reported then
             others = others[np.argsort(rank[others])]
@@ -749,107 +958,115 @@ class PassageIndex:
         return tuple(clusters), label
 
     def _similar(
-        self, signatures: np.ndarray, members: np.ndarray, rank: np.ndarray, threshold: float
+        self,
+        signatures: _Chunked,
+        members: np.ndarray,
+        rows: np.ndarray,
+        rank: np.ndarray,
+        threshold: float,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Edges between ``members`` (rows of ``signatures``) whose estimated Jaccard reaches
-        ``threshold``, among LSH candidates: each band bucket links its members to its
-        lowest-ranked member, so that edges (and components) do not depend on add order."""
-        bands, rows = self.config.lsh_params()
+        """Edges between ``members`` (nodes; ``rows`` are their rows of ``signatures``) whose
+        estimated Jaccard reaches ``threshold``, among LSH candidates: each band bucket links
+        its members to its lowest-ranked member, so that edges (and components) do not
+        depend on add order."""
         empty = np.zeros(0, dtype=np.int64)
         if len(members) < 2:
             return empty, empty
-        keys = band_keys(signatures, members, bands, rows)
+        keys = _band_keys_of(signatures, rows, *self.config.lsh_params())
         heads, others = self._candidates(keys, rank[members])
         del keys
         if not len(heads):
             return empty, empty
-        pairs = np.unique(np.stack((members[heads], members[others]), axis=1), axis=0)
-        u, v = pairs[:, 0], pairs[:, 1]
-        del pairs, heads, others
-        agree = np.empty(len(u))
+        # Distinct pairs as one integer each: a 1-D unique sorts 8 bytes a pair, not rows.
+        count = len(members)
+        pairs = np.unique(np.asarray(heads, dtype=np.int64) * count + others)
+        del heads, others
+        u, v = np.divmod(pairs, count)
+        del pairs
+        keep = np.empty(len(u), dtype=bool)
         step = 1 << 16
         for s in range(0, len(u), step):
-            agree[s : s + step] = (signatures[u[s : s + step]] == signatures[v[s : s + step]]).mean(
-                axis=1
-            )
-        keep = agree >= threshold
-        return u[keep], v[keep]
-
-    def _merged(self) -> Passages:
-        """All batches as one, kept as one: later calls do not copy again."""
-        if len(self._batches) > 1:
-            batches, self._batches = self._batches, []
-            self._batches = [
-                Passages(*(np.concatenate([getattr(b, name) for b in batches])
-                         for name in _BATCH_FIELDS))
-            ]  # fmt: skip
-        return self._batches[0]
+            agree = _agreement(signatures, rows[u[s : s + step]], rows[v[s : s + step]])
+            keep[s : s + step] = agree >= threshold
+        return members[u[keep]], members[v[keep]]
 
     def _passage_decisions(
         self, rank: np.ndarray, article_label: np.ndarray, corpus_min: int, matched: np.ndarray
     ) -> _DecisionTable | None:
-        if not self._batches or not self.passages:
+        if not self.passages:
             return None
-        merged = self._merged()
-        article = merged.article.astype(np.int64)
-        block = merged.block.astype(np.int64)
-        length, digest, signature = merged.length, merged.digest, merged.signature
+        article, block, length, digest, signed = self._passages()
         count = len(article)
+        index = np.int32 if count < np.iinfo(np.int32).max else np.int64
         # A passage's rank: by article id, then block.
         order = np.lexsort((block, rank[article]))
-        prank = np.empty(count, dtype=np.int64)
-        prank[order] = np.arange(count)
+        prank = np.empty(count, dtype=index)
+        prank[order] = np.arange(count, dtype=index)
         del order
         # Identical passages: each links to the lowest-ranked passage with its digest.
         by_digest = np.lexsort((prank, digest))
-        new = np.concatenate(([True], digest[by_digest][1:] != digest[by_digest][:-1]))
-        head = by_digest[np.maximum.accumulate(np.where(new, np.arange(count), 0))]
-        u_exact, v_exact = head[~new], by_digest[~new]
-        del head
+        ordered = digest[by_digest]
+        new = np.empty(count, dtype=bool)
+        new[:1] = True
+        np.not_equal(ordered[1:], ordered[:-1], out=new[1:])
+        del ordered
+        head = np.where(new, np.arange(count, dtype=index), 0)
+        np.maximum.accumulate(head, out=head)
+        linked = ~new
+        u_exact = by_digest[head[linked]].astype(index)
+        v_exact = by_digest[linked].astype(index)
+        del head, linked
         # Nearly identical ones: LSH among one representative of each digest.
         representatives = by_digest[new]
         del by_digest, new
         representatives = representatives[length[representatives] >= self.config.near_min_chars]
         u_near, v_near = self._similar(
-            signature, representatives, prank, self.config.passage_threshold
-        )
+            self._passage_signatures, representatives, signed[representatives], prank,
+            self.config.passage_threshold,
+        )  # fmt: skip
+        del representatives
         label = _components(
             prank, np.concatenate((u_exact, u_near)), np.concatenate((v_exact, v_near))
         )
-        del u_exact, v_exact, u_near, v_near, representatives
+        del u_exact, v_exact, u_near, v_near
         sizes = np.bincount(label, minlength=count)
         grouped = np.flatnonzero(sizes[label] > 1)
         del sizes
         if not len(grouped):
             return None
         grouped = grouped[np.lexsort((prank[grouped], label[grouped]))]
+        group_label = label[grouped]
+        del label
         node_of_prank = np.argsort(prank)
-        first = node_of_prank[label[grouped]]
+        first = node_of_prank[group_label]
         del node_of_prank
-        similarity = (signature[grouped] == signature[first]).mean(axis=1)
-        similarity[digest[grouped] == digest[first]] = 1.0
+        # A copy with the first copy's digest is the same text; the others (all long, as
+        # only long passages match when not equal) by their signatures.
+        similarity = np.ones(len(grouped))
+        differ = np.flatnonzero(digest[grouped] != digest[first])
+        step = 1 << 16
+        for s in range(0, len(differ), step):
+            at = differ[s : s + step]
+            similarity[at] = _agreement(
+                self._passage_signatures, signed[grouped[at]], signed[first[at]]
+            )
+        del differ, first
 
-        rows: list[tuple[int, int, int, float, bool, int]] = []
+        table = _TableRows()
         groups: list[_Group] = []
-        bounds = np.flatnonzero(np.diff(label[grouped])) + 1
+        bounds = np.flatnonzero(np.diff(group_label)) + 1
+        del group_label
         for members, sims in zip(
             np.split(grouped, bounds), np.split(similarity, bounds), strict=True
         ):
             self._decide_group(
                 members.tolist(), sims.tolist(), article, block, length, article_label,
-                corpus_min, rows, groups, matched, int(prank[members[0]]),
+                corpus_min, table, groups, matched, int(prank[members[0]]),
             )  # fmt: skip
-        if not rows:
+        if not len(table.article):
             return None
-        rows.sort(key=lambda row: (row[0], row[1]))
-        columns = list(zip(*rows, strict=True))
-        return _DecisionTable(
-            self._ids, self._sources,
-            np.array(columns[0], dtype=np.int32), np.array(columns[1], dtype=np.int32),
-            np.array(columns[2], dtype=np.int8), np.array(columns[3], dtype=np.float64),
-            np.array(columns[4], dtype=bool), np.array(columns[5], dtype=np.int32),
-            groups, corpus_min,
-        )  # fmt: skip
+        columns = table.sorted()
+        return _DecisionTable(self._ids, self._sources, *columns, groups, corpus_min)
 
     def _decide_group(
         self,
@@ -860,14 +1077,13 @@ class PassageIndex:
         length: np.ndarray,
         article_label: np.ndarray,
         corpus_min: int,
-        rows: list[tuple[int, int, int, float, bool, int]],
+        table: _TableRows,
         groups: list[_Group],
         matched: np.ndarray,
         number: int,
     ) -> None:
         """One group of copies of a passage, members in passage-rank order: a row per copy
-        in this run's articles (an earlier run's entries are evidence) into ``rows``
-        (article, block, kind code, similarity, first, index into ``groups``)."""
+        in this run's articles (an earlier run's entries are evidence) into ``table``."""
         articles = [int(article[m]) for m in members]
         ids = self._ids
         names = tuple(dict.fromkeys(ids[a] for a in articles))
@@ -921,7 +1137,65 @@ class PassageIndex:
                 kind = "shared"
             similarity = sims[position] if position else closest
             first = kind == "headline" or int(article_label[a]) == first_label
-            rows.append((a, int(block[m]), _KINDS.index(kind), similarity, first, index))
+            table.add(a, int(block[m]), _KINDS.index(kind), similarity, first, index)
+
+
+class _TableRows:
+    """Decided passages as they are found, column by column (a tuple per row would cost ten
+    times the bytes)."""
+
+    def __init__(self) -> None:
+        self.article = array("i")
+        self.block = array("i")
+        self.kind = array("b")
+        self.similarity = array("d")
+        self.first = array("b")
+        self.group = array("i")
+
+    def add(
+        self, article: int, block: int, kind: int, similarity: float, first: bool, group: int
+    ) -> None:
+        self.article.append(article)
+        self.block.append(block)
+        self.kind.append(kind)
+        self.similarity.append(similarity)
+        self.first.append(first)
+        self.group.append(group)
+
+    def sorted(
+        self,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The columns as arrays for :class:`_DecisionTable`, by article and block."""
+        article = np.frombuffer(self.article, dtype=np.intc).astype(np.int32)
+        block = np.frombuffer(self.block, dtype=np.intc).astype(np.int32)
+        order = np.lexsort((block, article))
+        return (
+            article[order], block[order],
+            np.frombuffer(self.kind, dtype=np.int8)[order],
+            np.frombuffer(self.similarity, dtype=np.float64)[order],
+            np.frombuffer(self.first, dtype=np.int8)[order].astype(bool),
+            np.frombuffer(self.group, dtype=np.intc)[order].astype(np.int32),
+        )  # fmt: skip
+
+
+def _band_keys_of(
+    signatures: _Chunked, rows: np.ndarray, bands: int, band_rows: int
+) -> np.ndarray:
+    """:func:`band_keys` of some rows of chunked signatures, a chunk at a time."""
+    keys = np.empty((bands, len(rows)), dtype=np.uint64)
+    order = np.argsort(rows, kind="stable")
+    ordered = rows[order]
+    for start, chunk in signatures.chunks():
+        lo, hi = np.searchsorted(ordered, (start, start + len(chunk))).tolist()
+        if lo < hi:
+            keys[:, order[lo:hi]] = band_keys(chunk, ordered[lo:hi] - start, bands, band_rows)
+    return keys
+
+
+def _agreement(signatures: _Chunked, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The share of equal values between rows ``a`` and ``b`` of the signatures, pairwise:
+    the estimated Jaccard."""
+    return (signatures.take(a) == signatures.take(b)).mean(axis=1)  # type: ignore[no-any-return]
 
 
 #: Finds LSH candidates: given band keys (bands × n, :func:`band_keys`) and each row's rank,

@@ -3,7 +3,8 @@ decide over the whole run (and a stored index) before anything is cleaned.
 
 The work here runs in the run's worker processes, a chunk at a time, and gives back only
 signatures (:class:`~cleaner.corpus.SignedArticles`) and a digest of each article's
-normalised text, never the text: memory stays at the index's few hundred bytes a passage.
+normalised text, never the text: memory stays at the index's 24 bytes a passage (the
+signatures of long passages go to a temporary file: :attr:`CorpusSettings.spill_dir`).
 An article is named by its path as shown (``a/b.txt``), or its path and line for a JSON
 Lines record (``a/b.jsonl:12``): names do not depend on the order files are listed in, so
 neither do the decisions.
@@ -11,6 +12,7 @@ neither do the decisions.
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
@@ -52,6 +54,9 @@ class CorpusSettings:
     site_from: SiteFrom = "url"
     drop_shared: bool = False
     config: CorpusConfig = field(default_factory=CorpusConfig)
+    #: Where the run's index keeps the long passages' signatures, most of its bytes: a
+    #: temporary file there (the page cache holds it, not the process), None: in memory.
+    spill_dir: str | None = field(default_factory=tempfile.gettempdir)
 
     def source(self, url: str | None, site: str | None, display: str) -> str | None:
         """An article's source: by ``url`` the host of its URL or site name (none without

@@ -55,64 +55,85 @@ def open_store(spec: str, config: CorpusConfig, create: bool = True) -> IndexSto
     return SqliteStore(Path(spec), config, create)
 
 
+#: The layout of a stored article (:func:`encode_article`). Format 2: only passages of at
+#: least ``near_min_chars`` have a signature (format 1 stored one for every passage).
+FORMAT = 2
+
+
 def _fingerprint(config: CorpusConfig) -> str:
-    """What makes stored signatures comparable: the shingles, permutations and seed."""
+    """What makes stored signatures comparable: the shingles, permutations and seed, and
+    which passages are stored and signed."""
     return json.dumps(
         {
-            "format": 1,
+            "format": FORMAT,
             "shingle_size": config.shingle_size,
             "num_perm": config.num_perm,
             "seed": config.seed,
             "min_chars": config.min_chars,
+            "near_min_chars": config.near_min_chars,
         },
         sort_keys=True,
     )
 
 
+def _format(fingerprint: str) -> object:
+    try:
+        return json.loads(fingerprint).get("format")
+    except (ValueError, AttributeError):
+        return None
+
+
 def encode_article(batch: SignedArticles, row: int, rows: np.ndarray) -> bytes:
-    """One article of a signed batch as bytes; ``rows`` are its passages' rows."""
+    """One article of a signed batch as bytes; ``rows`` are its passages' rows. The
+    signatures follow for the passages that have one, in row order."""
     p = batch.passages
+    signed = p.signed[rows]
     return b"".join((
         _HEAD.pack(int(batch.chars[row]), len(rows)),
         batch.signatures[row].astype("<u4").tobytes(),
         p.block[rows].astype("<i4").tobytes(),
         p.length[rows].astype("<i4").tobytes(),
         p.digest[rows].astype("<u8").tobytes(),
-        p.signature[rows].astype("<u4").tobytes(),
+        p.signatures[signed[signed >= 0]].astype("<u4").tobytes(),
     ))  # fmt: skip
 
 
 def decode_articles(
-    entries: list[tuple[str, str | None, bytes]], num_perm: int
+    entries: list[tuple[str, str | None, bytes]], config: CorpusConfig
 ) -> SignedArticles:
     """Stored articles back as one signed batch."""
+    num_perm = config.num_perm
     signatures = np.empty((len(entries), num_perm), dtype=np.uint32)
     chars = np.empty(len(entries), dtype=np.int64)
-    parts: list[Passages] = []
+    parts: list[tuple[np.ndarray, ...]] = []
     for i, (_, _, blob) in enumerate(entries):
         chars[i], count = _HEAD.unpack_from(blob)
         at = _HEAD.size
         arrays = []
-        for dtype, n in (("<u4", num_perm), ("<i4", count), ("<i4", count), ("<u8", count),
-                         ("<u4", count * num_perm)):  # fmt: skip
+        for dtype, n in (("<u4", num_perm), ("<i4", count), ("<i4", count), ("<u8", count)):
             if at + np.dtype(dtype).itemsize * n > len(blob):
                 break
             arrays.append(np.frombuffer(blob, dtype=dtype, count=n, offset=at))
             at += arrays[-1].nbytes
-        if len(arrays) != 5 or at != len(blob):
+        # Then the signatures of the passages of at least near_min_chars, in order.
+        near = arrays[2] >= config.near_min_chars if len(arrays) == 4 else None
+        if near is None or at + 4 * num_perm * int(np.count_nonzero(near)) != len(blob):
             raise StoreError(f"stored article {entries[i][0]!r} is damaged ({len(blob)} bytes)")
-        signatures[i], block, length, digest, signature = arrays
-        signature = signature.reshape(count, num_perm)
-        article = np.full(count, i, dtype=np.int32)
-        parts.append(Passages(article, block, length, digest, signature))
-    passages = Passages.empty(num_perm)
-    if parts:
-        passages = Passages(*(
-            np.concatenate([getattr(b, name) for b in parts]).astype(dtype)
-            for name, dtype in (("article", np.int32), ("block", np.int32),
-                                ("length", np.int32), ("digest", np.uint64),
-                                ("signature", np.uint32))
-        ))  # fmt: skip
+        signatures[i], block, length, digest = arrays
+        signed = np.frombuffer(blob, dtype="<u4", offset=at).reshape(-1, num_perm)
+        parts.append((np.full(count, i, dtype=np.int32), block, length, digest, near, signed))
+    if not parts:
+        passages = Passages.empty(num_perm)
+    else:
+        article, block, length, digest, near, signed = (
+            np.concatenate([part[k] for part in parts]) for k in range(6)
+        )
+        rows = np.full(len(near), -1, dtype=np.int32)
+        rows[near] = np.arange(int(np.count_nonzero(near)), dtype=np.int32)
+        passages = Passages(
+            article, block.astype(np.int32), length.astype(np.int32),
+            digest.astype(np.uint64), rows, signed.astype(np.uint32),
+        )  # fmt: skip
     ids = [e[0] for e in entries]
     sources = [e[1] for e in entries]
     return SignedArticles(ids, sources, signatures, chars, passages)
@@ -131,7 +152,7 @@ class SqliteStore:
 
     def __init__(self, path: Path, config: CorpusConfig, create: bool = True) -> None:
         self.path = path
-        self.num_perm = config.num_perm
+        self.config = config
         fingerprint = _fingerprint(config)
         if not create and not path.is_file():
             raise StoreError(f"--index {path}: no index there (clean with --index makes one)")
@@ -147,6 +168,12 @@ class SqliteStore:
             if row is None:
                 with self._db:
                     self._db.execute("INSERT INTO meta VALUES ('config', ?)", (fingerprint,))
+            elif _format(row[0]) != FORMAT:
+                raise StoreError(
+                    f"--index {path}: written by another version of cleaner (index format "
+                    f"{_format(row[0])}, this one reads {FORMAT}); delete it to start again, "
+                    "or give another path"
+                )
             elif row[0] != fingerprint:
                 raise StoreError(
                     f"--index {path}: made with another corpus config ({row[0]}); give another "
@@ -165,7 +192,7 @@ class SqliteStore:
     def load(self) -> Iterator[SignedArticles]:
         cursor = self._db.execute("SELECT id, source, entry FROM articles ORDER BY id")
         while rows := cursor.fetchmany(_STEP):
-            yield decode_articles([(i, s, bytes(e)) for i, s, e in rows], self.num_perm)
+            yield decode_articles([(i, s, bytes(e)) for i, s, e in rows], self.config)
 
     def save(self, batches: Iterable[SignedArticles]) -> int:
         """Add the articles it does not hold yet; returns how many. All or nothing."""
@@ -204,7 +231,7 @@ class RedisStore:
         if parts.scheme == "rediss":
             params["ssl"] = True
         self.url = url
-        self.num_perm = config.num_perm
+        self.config = config
         prefix = struct.pack("<Q", hash_text(_fingerprint(config)))
         try:
             self._storage = ordered_storage(
@@ -232,7 +259,7 @@ class RedisStore:
                     raise StoreError(f"--index {self.url}: stored article {key!r} is damaged")
                 source = items[0].decode("utf-8") or None
                 entries.append((key, source, bytes(items[1])))
-            yield decode_articles(entries, self.num_perm)
+            yield decode_articles(entries, self.config)
 
     def save(self, batches: Iterable[SignedArticles]) -> int:
         held = self.keys()

@@ -624,6 +624,24 @@ def test_an_index_made_with_another_config_is_refused_and_nothing_is_written(
     assert (in_tmp / "idx.sqlite").read_bytes() == index_before
 
 
+def test_an_index_of_an_older_format_is_refused_with_what_to_do(in_tmp: Path) -> None:
+    import sqlite3
+
+    _two_runs(in_tmp)
+    open_store("idx.sqlite", CorpusConfig()).close()
+    with sqlite3.connect(in_tmp / "idx.sqlite") as db:
+        (stored,) = db.execute("SELECT value FROM meta WHERE key = 'config'").fetchone()
+        older = json.dumps({**json.loads(stored), "format": 1}, sort_keys=True)
+        db.execute("UPDATE meta SET value = ? WHERE key = 'config'", (older,))
+    result = _run("clean", "A/a.jsonl", "-o", "out", "--index", "idx.sqlite")
+    assert result.exit_code == 1, result.output
+    assert "written by another version of cleaner (index format 1, this one reads 2)" in (
+        result.stderr
+    )
+    assert "delete it to start again" in result.stderr and "Traceback" not in result.output
+    assert not (in_tmp / "out").exists()
+
+
 def test_redis_index_carries_a_site_footer_to_the_next_run(in_tmp: Path, redis_url: str) -> None:
     import redis
 

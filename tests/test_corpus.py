@@ -151,6 +151,35 @@ def test_decisions_do_not_depend_on_add_order_or_batching(rng: random.Random, ba
     assert _decide(articles, batch_size=batch) == expected
 
 
+def test_signatures_in_a_file_or_in_small_chunks_give_the_same_decisions(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    articles = _corpus()
+    expected = _decide(articles)
+    monkeypatch.setattr(cleaner.corpus._Chunked, "JOIN_BYTES", 300)  # chunks of a few rows
+    monkeypatch.setattr(cleaner.corpus._SpilledRows, "READ_ROWS", 2)
+    assert _decide(articles, batch_size=2) == expected
+    spilled = PassageIndex(batch_size=2, spill_dir=tmp_path)
+    spilled.add_many(articles)
+    assert spilled.decide() == expected
+    assert [f.name for f in tmp_path.iterdir()] == []  # an unnamed file, gone when closed
+    # Only passages of at least near_min_chars are signed; a stored copy of each article
+    # comes back with the same signatures.
+    in_memory = PassageIndex(batch_size=2)
+    in_memory.add_many(articles)
+    for ours, theirs in zip(spilled.signed(), in_memory.signed(), strict=True):
+        assert ours.ids == theirs.ids
+        for name in ("article", "block", "length", "digest", "signed", "signatures"):
+            assert np.array_equal(getattr(ours.passages, name), getattr(theirs.passages, name))
+        near = ours.passages.length >= spilled.config.near_min_chars
+        assert np.array_equal(ours.passages.signed >= 0, near)
+    again = PassageIndex()
+    for batch in spilled.signed():
+        again.add_signed(batch)
+    assert again.decide() == expected
+    assert spilled.bytes_per_passage() < in_memory.bytes_per_passage() <= 4 * 64 + 24
+
+
 def test_signatures_equal_datasketch_minhash_updated_per_shingle(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
