@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-import mmap
 import os
 import re
 import tempfile
@@ -51,6 +50,8 @@ from cleaner.segment import segment_blocks
 
 #: Shingles signed per numpy step: bounds the (num_perm × shingles) work array to ~64 MiB.
 _SIGN_CHUNK = 1 << 18
+#: Pairs of signatures compared per step.
+_PAIR_STEP = 1 << 13
 #: Names shown in one evidence string before "(+N more)".
 _EVIDENCE_NAMES = 3
 
@@ -588,17 +589,19 @@ class _SpilledRows(_Chunked):
             yield start, data.astype(self.dtype, copy=False)
 
     def take(self, index: np.ndarray) -> np.ndarray:
+        # One read per distinct row: a map of the file would bring the pages around each row
+        # into this process too (fault-around), 64 KiB for a 256-byte row.
         if not len(index):
             return np.zeros((0, *self.shape), dtype=self.dtype)
         self._file.flush()
-        # The file is mapped only while the rows are copied out: the pages it touched leave
-        # this process's memory with the map.
-        with mmap.mmap(self._file.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
-            rows = np.frombuffer(mapped, dtype="<u4").reshape(self._count, self._width)
-            out: np.ndarray = rows[index]
-            del rows
-        return out.astype(self.dtype, copy=False)
-
+        distinct, inverse = np.unique(index, return_inverse=True)
+        rows = np.empty((len(distinct), self._width), dtype="<u4")
+        view = rows.data.cast("B")
+        size = rows.itemsize * self._width
+        fd = self._file.fileno()
+        for i, row in enumerate(distinct.tolist()):
+            os.preadv(fd, [view[i * size : (i + 1) * size]], row * size)
+        return rows[inverse].astype(self.dtype, copy=False)
 
 
 @dataclass(slots=True)
@@ -984,7 +987,7 @@ class PassageIndex:
         u, v = np.divmod(pairs, count)
         del pairs
         keep = np.empty(len(u), dtype=bool)
-        step = 1 << 16
+        step = _PAIR_STEP
         for s in range(0, len(u), step):
             agree = _agreement(signatures, rows[u[s : s + step]], rows[v[s : s + step]])
             keep[s : s + step] = agree >= threshold
@@ -1044,7 +1047,7 @@ class PassageIndex:
         # only long passages match when not equal) by their signatures.
         similarity = np.ones(len(grouped))
         differ = np.flatnonzero(digest[grouped] != digest[first])
-        step = 1 << 16
+        step = _PAIR_STEP
         for s in range(0, len(differ), step):
             at = differ[s : s + step]
             similarity[at] = _agreement(
