@@ -90,16 +90,13 @@ def find_boilerplate(
     """
     if cache is None:
         cache = {}
-    matches = []
-    by_text: dict[str, list[tuple[Rule, MatchObject]]] = {}  # a line an article repeats
-    for block in blocks:
-        found = cache.get(block.index)
-        if found is None:
-            found = by_text.get(block.text)
-            if found is None:
-                found = by_text[block.text] = rules.matches(block.text)
-            cache[block.index] = found
-        matches.append(found)
+    todo = [block for block in blocks if block.index not in cache]
+    if todo:
+        texts = list(dict.fromkeys(block.text for block in todo))  # a line an article repeats
+        by_text = dict(zip(texts, rules.matches_all(texts), strict=True))
+        for block in todo:
+            cache[block.index] = by_text[block.text]
+    matches = [cache[block.index] for block in blocks]
     decided, spans = _decide(blocks, matches, text, infer)
     return {blocks[p].index: verdict for p, verdict in decided.items()}, spans
 

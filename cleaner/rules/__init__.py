@@ -27,16 +27,16 @@ from __future__ import annotations
 import bisect
 import re
 import tomllib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any, Literal, TypeAlias, cast
 
-import ahocorasick
+import ahocorasick_rs
 import regex
 
 from cleaner.model import Category
-from cleaner.rules.first import first_chars
+from cleaner.rules.first import first_chars, start_prefixes
 
 Match = Literal["full", "start", "search"]
 Where = Literal["anywhere", "head", "tail"]
@@ -44,6 +44,8 @@ Scope = Literal["block", "span"]
 
 _MATCHES = ("full", "start", "search")
 _WHERES = ("anywhere", "head", "tail")
+#: How many first characters of a block choose the anchored rules tried on it.
+_START = 3
 
 
 #: A compiled rule pattern: the standard library's where it can parse the pattern (it is
@@ -142,6 +144,8 @@ class RuleSet:
                 continue
             for word in rule.needs:
                 if len(word) > 1:
+                    if "\x00" in word:  # texts are joined by NUL to be scanned at once
+                        raise RuleError(f"{rule.rule_id}: a word in 'needs' holds a NUL")
                     by_word.setdefault(word, []).append(order)
             single = "".join(re.escape(w) for w in rule.needs if len(w) == 1)
             if single:
@@ -167,6 +171,19 @@ class RuleSet:
         by_char = {
             c: by_length(o for o, f in plain if f is None or c in f) for c in sorted(chars)
         }
+        # Sharper for a block that begins with three ASCII characters (nearly every block):
+        # the strings an anchored rule's match can begin with (cleaner.rules.first), looked
+        # up by the block's first three characters, in a table filled as blocks come.
+        starts = [
+            (order, first, start_prefixes(self.rules[order].pattern.pattern))
+            if self.rules[order].match != "search"
+            else (order, first, None)
+            for order, first in plain
+        ]
+        object.__setattr__(self, "_starts", starts)
+        object.__setattr__(self, "_by_start", {})
+        object.__setattr__(self, "_by_orders", {})
+        object.__setattr__(self, "_by_length", by_length)
         folded = {w: o for w, o in by_word.items() if w == w.casefold()}
         exact = {w: o for w, o in by_word.items() if w != w.casefold()}
         object.__setattr__(self, "_entries", entries)
@@ -179,8 +196,15 @@ class RuleSet:
         def longest(words: dict[str, list[int]]) -> int:
             return max((entries[o][1] for orders in words.values() for o in orders), default=0)
 
-        object.__setattr__(self, "_folded_words", (_automaton(folded), longest(folded)))
-        object.__setattr__(self, "_exact_words", (_automaton(exact), longest(exact)))
+        scans = [
+            (_automaton(folded), longest(folded), True),
+            (_automaton(exact), longest(exact), False),
+        ]
+        object.__setattr__(
+            self,
+            "_word_scans",
+            tuple((*found, most, fold) for found, most, fold in scans if found is not None),
+        )
 
     def matches(self, text: str) -> list[tuple[Rule, MatchObject]]:
         """Every rule that accepts this block text, with its match, in rule-file order.
@@ -189,25 +213,48 @@ class RuleSet:
         checks this); this is the hot loop of cleaning, so rules that cannot fire are not
         visited at all.
         """
+        return self.matches_all([text])[0]
+
+    def matches_all(self, texts: Sequence[str]) -> list[list[tuple[Rule, MatchObject]]]:
+        """:meth:`matches` of each text; the words that rules need are looked for in all
+        the texts in one pass."""
+        unlocked = self._unlocked(texts)
+        return [self._matches(t, words) for t, words in zip(texts, unlocked, strict=True)]
+
+    def _unlocked(self, texts: Sequence[str]) -> list[set[int] | None]:
+        """For each text, the rules with words that one of their words unlocks (None: none).
+
+        Each automaton runs once over the texts it may unlock a rule for (case folded, for
+        the words in lower case), joined by NUL: no word holds one, so none is found across
+        two texts, and where a word starts tells whose it is.
+        """
+        triggered: list[set[int] | None] = [None] * len(texts)
+        for automaton, unlocks, longest, fold in self._word_scans:  # type: ignore[attr-defined]
+            chosen = [i for i, text in enumerate(texts) if 0 < len(text) <= longest]
+            if not chosen:
+                continue
+            pieces = [texts[i].casefold() if fold else texts[i] for i in chosen]
+            starts = []
+            position = 0
+            for piece in pieces:
+                starts.append(position)
+                position += len(piece) + 1
+            for word, start, _ in automaton.find_matches_as_indexes(
+                "\x00".join(pieces), overlapping=True
+            ):
+                i = chosen[bisect.bisect_right(starts, start) - 1]
+                orders = triggered[i]
+                if orders is None:
+                    triggered[i] = set(unlocks[word])
+                else:
+                    orders.update(unlocks[word])
+        return triggered
+
+    def _matches(self, text: str, triggered: set[int] | None) -> list[tuple[Rule, MatchObject]]:
         if not text:
             return []
         size = len(text)
         # Rules with words unlock no rule of the character's list: they are not anchored.
-        triggered: set[int] | None = None
-        automaton, longest = self._folded_words  # type: ignore[attr-defined]
-        if automaton is not None and size <= longest:
-            for _, unlocked in automaton.iter(text.casefold()):
-                if triggered is None:
-                    triggered = set(unlocked)
-                else:
-                    triggered.update(unlocked)
-        automaton, longest = self._exact_words  # type: ignore[attr-defined]
-        if automaton is not None and size <= longest:
-            for _, unlocked in automaton.iter(text):
-                if triggered is None:
-                    triggered = set(unlocked)
-                else:
-                    triggered.update(unlocked)
         for longest, search, order in self._char_needs:  # type: ignore[attr-defined]
             if size <= longest and search(text):
                 if triggered is None:
@@ -215,7 +262,14 @@ class RuleSet:
                 else:
                     triggered.add(order)
         found: list[tuple[int, Rule, MatchObject]] = []
-        limits, ranked = self._by_char.get(text[0], self._anywhere)  # type: ignore[attr-defined]
+        table = self._by_start.get(text[:_START])  # type: ignore[attr-defined]
+        if table is None:
+            start = text[:_START]
+            if start.isascii():
+                table = self._start_table(start)
+            else:
+                table = self._by_char.get(text[0], self._anywhere)  # type: ignore[attr-defined]
+        limits, ranked = table
         for low, matcher, order, rule, span in ranked[bisect.bisect_left(limits, size) :]:
             if size >= low and (match := matcher(text)) is not None:
                 start, end = match.span()
@@ -237,16 +291,31 @@ class RuleSet:
             found.sort(key=lambda item: item[0])
         return [(rule, match) for _, rule, match in found]
 
+    def _start_table(self, start: str) -> tuple[list[int], list[_Step]]:
+        """The anchored and unindexed rules that may match a block beginning with ``start``
+        (ASCII), by the longest block they take; made once per beginning."""
+        lowered = start.lower()
+        orders = tuple(
+            order
+            for order, first, prefixes in self._starts  # type: ignore[attr-defined]
+            if (first is None or start[0] in first)
+            and (prefixes is None or any(lowered.startswith(p) for p in prefixes))
+        )
+        table = self._by_orders.get(orders)  # type: ignore[attr-defined]
+        if table is None:
+            table = self._by_orders[orders] = self._by_length(orders)  # type: ignore[attr-defined]
+        self._by_start[start] = table  # type: ignore[attr-defined]
+        return table  # type: ignore[no-any-return]
 
-def _automaton(words: dict[str, list[int]]) -> ahocorasick.Automaton | None:
-    """An Aho-Corasick automaton that reports, for each word found, the rules it unlocks."""
+
+def _automaton(
+    words: dict[str, list[int]],
+) -> tuple[ahocorasick_rs.AhoCorasick, tuple[tuple[int, ...], ...]] | None:
+    """An Aho-Corasick automaton over the words, and for each word the rules it unlocks."""
     if not words:
         return None
-    automaton = ahocorasick.Automaton()
-    for word, orders in words.items():
-        automaton.add_word(word, tuple(orders))
-    automaton.make_automaton()
-    return automaton
+    automaton = ahocorasick_rs.AhoCorasick(list(words), matchkind=ahocorasick_rs.MatchKind.Standard)
+    return automaton, tuple(tuple(orders) for orders in words.values())
 
 
 def _limits(rule: Rule) -> tuple[int, int]:

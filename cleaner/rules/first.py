@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import regex
+
 try:  # Python 3.11+ keeps the parser private; it is only an optimisation, so degrade safely.
     from re import _constants as sre_constants  # type: ignore[attr-defined]
     from re import _parser as sre_parse  # type: ignore[attr-defined]
@@ -91,3 +93,142 @@ def first_chars(pattern: str, ignore_case: bool) -> frozenset[str] | None:
     if nullable or not chars:
         return None
     return frozenset(chars)
+
+
+def _ascii_members(category: str) -> str:
+    """The ASCII characters that ``category`` matches in re or in regex (they differ: re's
+    \\s takes \\x1c-\\x1f)."""
+    return "".join(
+        chr(code)
+        for code in range(128)
+        if re.match(category, chr(code)) or regex.match(category, chr(code))
+    )
+
+
+_ASCII_MEMBERS = (
+    {}
+    if sre_constants is None
+    else {
+        sre_constants.CATEGORY_DIGIT: _ascii_members(r"\d"),
+        sre_constants.CATEGORY_SPACE: _ascii_members(r"\s"),
+    }
+)
+
+
+def _lowered_ascii_matches(char: str, seen: dict[str, frozenset[str]]) -> frozenset[str]:
+    """The ASCII characters, lowered, that the pattern character ``char`` matches with or
+    without IGNORECASE, in re or in regex. An ASCII letter matches its two cases only; a
+    non-ASCII one may match an ASCII letter (the Kelvin sign matches "k"), so it is tried."""
+    if char.isascii():
+        return frozenset(char.lower())
+    if char not in seen:
+        pattern = re.escape(char)
+        seen[char] = frozenset(
+            chr(code).lower()
+            for code in range(128)
+            if re.match(pattern, chr(code), re.IGNORECASE)
+            or regex.match(pattern, chr(code), regex.IGNORECASE | regex.FULLCASE)
+        )
+    return seen[char]
+
+
+class _TooMany(Exception):
+    """More prefixes than are worth a table."""
+
+
+#: One piece of a prefix analysis: the text so far (lower-case ASCII) and whether the match
+#: may still go on with known characters after it.
+_Piece = tuple[str, bool]
+_STOP: frozenset[_Piece] = frozenset({("", False)})
+_EMPTY: frozenset[_Piece] = frozenset({("", True)})
+
+
+class _Prefixes:
+    """The analysis behind :func:`start_prefixes`, over the standard library's parse tree."""
+
+    def __init__(self, length: int, limit: int) -> None:
+        self.length, self.limit = length, limit
+        self.seen: dict[str, frozenset[str]] = {}
+
+    def chars(self, chars: set[str]) -> frozenset[_Piece]:
+        lowered: set[str] = set()
+        for char in chars:
+            lowered |= _lowered_ascii_matches(char, self.seen)
+        return frozenset((char, True) for char in lowered)  # empty: no ASCII text matches
+
+    def item(self, op: Any, av: Any) -> frozenset[_Piece]:
+        c = sre_constants
+        if op is c.LITERAL:
+            return self.chars({chr(av)})
+        if op is c.IN:
+            chars: set[str] = set()
+            for kind, value in av:
+                if kind is c.LITERAL:
+                    chars.add(chr(value))
+                elif kind is c.RANGE and value[1] - value[0] <= _WIDEST_RANGE:
+                    chars.update(chr(code) for code in range(value[0], value[1] + 1))
+                elif kind is c.CATEGORY and value in _ASCII_MEMBERS:
+                    chars.update(_ASCII_MEMBERS[value])
+                else:  # NEGATE, \w and the negated categories, wide ranges
+                    return _STOP
+            return self.chars(chars)
+        if op is c.SUBPATTERN:
+            return self.sequence(av[-1])
+        if op is getattr(c, "ATOMIC_GROUP", None):
+            return self.sequence(av)
+        if op is c.BRANCH:
+            found: set[_Piece] = set()
+            for branch in av[1]:
+                found |= self.sequence(branch)
+            return frozenset(found)
+        if op in (c.MAX_REPEAT, c.MIN_REPEAT, getattr(c, "POSSESSIVE_REPEAT", None)):
+            low, high, body = av
+            pieces = self.sequence(body)
+            if high != 1:  # after one round of the body, another may follow: stop there
+                pieces = frozenset((text, False) for text, _ in pieces)
+            return pieces | _EMPTY if low == 0 else pieces
+        if op in (c.AT, c.ASSERT, c.ASSERT_NOT):
+            return _EMPTY  # zero-width: ignoring a constraint only widens the set
+        return _STOP
+
+    def sequence(self, items: Any) -> frozenset[_Piece]:
+        current: set[_Piece] = {("", True)}
+        for op, av in items:
+            if not any(going for _, going in current):
+                break
+            item = self.item(op, av)
+            following: set[_Piece] = set()
+            for text, going in current:
+                if not going:
+                    following.add((text, False))
+                    continue
+                for more, more_going in item:
+                    joined = text + more
+                    following.add((joined[: self.length], more_going and len(joined) < self.length))
+            if len(following) > self.limit:
+                raise _TooMany
+            current = following
+        return frozenset(current)
+
+
+def start_prefixes(pattern: str, length: int = 3, limit: int = 512) -> frozenset[str] | None:
+    """For texts whose first ``length`` characters are ASCII: lower-case strings of at most
+    ``length`` characters, one of which the text's beginning, lowered, must start with for
+    ``pattern`` to match at its start (with or without IGNORECASE: lowering both sides only
+    widens). None when the pattern may begin with any character, or the analysis does not
+    know. An empty set: the pattern cannot match at the start of such a text.
+
+    On other texts the prefixes say nothing (under IGNORECASE "k" also matches the Kelvin
+    sign), so the caller tries the rule there.
+    """
+    if sre_parse is None or _REGEX_ONLY.search(pattern):
+        return None
+    try:
+        parsed = sre_parse.parse(_PROPERTY.sub(r"\\w", pattern), re.IGNORECASE)
+        pieces = _Prefixes(length, limit).sequence(list(parsed))
+    except (_TooMany, RecursionError, re.error, ValueError, TypeError, AttributeError):
+        return None
+    prefixes = frozenset(text for text, _ in pieces)
+    if "" in prefixes:
+        return None
+    return prefixes
