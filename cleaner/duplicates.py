@@ -63,10 +63,6 @@ class ShingleCache:
         self._unhashed: dict[int, str] = {}
         # All hashes as one batch (hashes, offsets, block indices), while there is one.
         self._batch: tuple[np.ndarray, np.ndarray, list[int]] | None = None
-        # The hashed blocks that may have a near copy among the hashed blocks, and how many
-        # blocks were hashed when that was worked out.
-        self._possible: frozenset[int] = frozenset()
-        self._possible_among = 0
         # Near-duplicate pairs (by block index) among the blocks of the first call; later
         # passes look at fewer blocks, so they only filter these.
         self._pairs: list[tuple[int, int, float]] | None = None
@@ -123,7 +119,7 @@ class ShingleCache:
         if self._pairs is None or not self._paired.issuperset(indices):
             if self._unhashed:
                 self._hash(self._unhashed)
-            possible = self._may_pair()
+            possible = self._may_pair(indices)
             self._pairs = self._compute_pairs([i for i in indices if i in possible])
             self._paired = frozenset(indices)
         if not self._pairs:
@@ -135,20 +131,20 @@ class ShingleCache:
             if a in position and b in position
         ]
 
-    def _may_pair(self) -> frozenset[int]:
-        """The hashed blocks that may have a Jaccard at or above the threshold with another
-        hashed block (and so with another block of any subset).
+    def _may_pair(self, indices: Sequence[int]) -> frozenset[int]:
+        """The blocks of ``indices`` that may have a Jaccard at or above the threshold with
+        another of them (and so with another block of any subset of them).
 
         If ``J(A, B) >= t`` then ``|A ∩ B| >= t |A ∪ B| >= t |A|``: at least a share ``t`` of
         A's distinct shingles occur in some other block. A block with fewer such shingles
-        pairs with none; in prose that is nearly every paragraph that is not a copy.
+        pairs with none; in prose that is nearly every paragraph that is not a copy. Only
+        the blocks compared count: an exact copy, or a block a rule removed, is not one, so
+        it does not make its original a candidate.
         """
-        if self._possible_among == len(self.hashes):
-            return self._possible
-        if self._batch is not None:
-            hashes, offsets, indices = self._batch
+        batch = self._batch
+        if batch is not None and batch[2] == list(indices):
+            hashes, offsets = batch[0], batch[1]
         else:
-            indices = list(self.hashes)
             hashes, offsets = _joined([self.hashes[i] for i in indices])
         count = len(indices)
         if len(hashes) == 0:  # only empty texts (with duplicate_min_chars 0)
@@ -170,9 +166,7 @@ class ShingleCache:
         common = np.bincount(owners[shared], minlength=count)
         # One shingle of slack keeps the test safe from rounding.
         possible = common + 1 >= self.config.duplicate_threshold * distinct_count
-        self._possible = frozenset(indices[k] for k in np.flatnonzero(possible).tolist())
-        self._possible_among = len(self.hashes)
-        return self._possible
+        return frozenset(indices[k] for k in np.flatnonzero(possible).tolist())
 
     def _compute_pairs(self, indices: Sequence[int]) -> list[tuple[int, int, float]]:
         if len(indices) < 2:

@@ -33,39 +33,41 @@ def _looks_hard_wrapped(lines: Sequence[str]) -> bool:
     return open_ended * 3 >= len(body) * 2 and going_on * 2 >= len(lines) - 1
 
 
+#: A line's text without the whitespace around it (str.strip's whitespace is \s's): from its
+#: first to its last non-space character, within one line.
+_LINE_TEXT = re.compile(r"^[^\S\n]*(\S(?:[^\n]*\S)?)", re.MULTILINE)
+
+
 def segment_blocks(text: str) -> list[Block]:
     """Blocks are non-blank lines, except that a hard-wrapped paragraph is one block.
 
     Leading and trailing whitespace of a line belongs to the separators, so a block's text
     never starts or ends with whitespace.
     """
-    paragraphs: list[list[tuple[int, int]]] = []
-    position = 0
-    blank_since = True
-    for line in text.split("\n"):
-        stripped = line.strip()
-        if stripped:
-            if blank_since:
-                paragraphs.append([])
-            start = position + line.index(stripped[0])
-            paragraphs[-1].append((start, start + len(stripped)))
-            blank_since = False
-        else:
-            blank_since = True
-        position += len(line) + 1
-
     spans: list[tuple[int, int]] = []
-    for lines in paragraphs:
-        if len(lines) > 1 and _looks_hard_wrapped([text[s:e] for s, e in lines]):
-            spans.append((lines[0][0], lines[-1][1]))
-        else:
-            spans.extend(lines)
+    paragraph: list[tuple[int, int]] = []
+    for match in _LINE_TEXT.finditer(text):
+        line = match.span(1)
+        # A blank line (two line breaks in the gap) ends the paragraph.
+        if paragraph and text.count("\n", paragraph[-1][1], line[0]) > 1:
+            _add_paragraph(text, paragraph, spans)
+            paragraph = []
+        paragraph.append(line)
+    if paragraph:
+        _add_paragraph(text, paragraph, spans)
 
     blocks = []
     for i, (start, end) in enumerate(spans):
         sep_end = spans[i + 1][0] if i + 1 < len(spans) else len(text)
         blocks.append(Block(i, start, end, sep_end, text[start:end]))
     return blocks
+
+
+def _add_paragraph(text: str, lines: list[tuple[int, int]], spans: list[tuple[int, int]]) -> None:
+    if len(lines) > 1 and _looks_hard_wrapped([text[s:e] for s, e in lines]):
+        spans.append((lines[0][0], lines[-1][1]))
+    else:
+        spans.extend(lines)
 
 
 def _newlines(text: str, start: int, end: int) -> int:

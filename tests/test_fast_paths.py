@@ -1,0 +1,234 @@
+"""The shortcuts of the hot path give exactly what the plain computations give.
+
+Each test sets a fast path (folding, the rule index, the word scan, the near-duplicate
+pre-filter, segmentation) beside the slow, obvious way of computing the same thing.
+"""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cleaner.config import DEFAULT_CONFIG
+from cleaner.duplicates import ShingleCache
+from cleaner.minhash import fold_forms, jaccard, shingle_text
+from cleaner.model import Block
+from cleaner.rules import MatchObject, Rule, _rule_first_chars, load_rules
+from cleaner.rules.first import start_prefixes
+from cleaner.segment import _looks_hard_wrapped, segment_blocks
+
+RULESET = load_rules()
+RULES = RULESET.rules
+_EXAMPLES = [e for rule in RULES for e in (*rule.remove_examples, *rule.keep_examples)]
+_LINES = [
+    line.strip()
+    for path in sorted((Path(__file__).parent.parent / "fixtures").rglob("*.txt"))
+    for line in path.read_text(encoding="utf-8").splitlines()
+    if line.strip()
+]
+# Characters whose case folding or case-insensitive matching is not ASCII's: the Kelvin sign
+# matches "k", "ſ" matches "s", "İ" folds to two characters, "ß" and "ﬁ" fold to two.
+_TRICKY = "KkſsSİiIıßﬁ\x00\n\t \u00a0’“”–—«»éÉ&;:-|/©#@(0123456789"
+
+
+def _variants(text: str) -> st.SearchStrategy[str]:
+    return st.sampled_from([text, text.upper(), text.lower(), text.swapcase(), text.title()])
+
+
+_BLOCK_TEXT = st.one_of(
+    st.sampled_from(_EXAMPLES + _LINES).flatmap(_variants),
+    st.text(max_size=120),
+    st.text(alphabet=_TRICKY + "abcdefghijklmnopqrstuvwxyz ", max_size=60),
+    st.tuples(st.text(alphabet=_TRICKY, max_size=3), st.sampled_from(_EXAMPLES)).map(
+        lambda p: p[0] + p[1]
+    ),
+    st.tuples(st.sampled_from(_EXAMPLES), st.text(alphabet=_TRICKY, max_size=4)).map(
+        lambda p: p[0] + p[1]
+    ),
+)
+
+
+def _has_a_needed_word(rule: Rule, text: str) -> bool:
+    """A rule's words, looked for one by one: one character as written, a word in lower case
+    in the case-folded text, another word as written. Rules whose first characters are
+    known are tried on their first character instead (see RuleSet)."""
+    if not rule.needs or _rule_first_chars(rule) is not None:
+        return True
+    return any(
+        (word in text.casefold()) if len(word) > 1 and word == word.casefold() else word in text
+        for word in rule.needs
+    )
+
+
+def _brute_force(text: str) -> list[tuple[str, tuple[int, int]]]:
+    found: list[tuple[Rule, MatchObject | None]] = [
+        (rule, rule.find(text) if _has_a_needed_word(rule, text) else None) for rule in RULES
+    ]
+    return [(rule.rule_id, match.span()) for rule, match in found if match is not None]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_BLOCK_TEXT, max_size=8))
+def test_matching_many_texts_at_once_finds_what_each_rule_finds_in_each(texts: list[str]) -> None:
+    # The words that rules need are looked for in all texts joined: none may leak across.
+    found = RULESET.matches_all(texts)
+    assert len(found) == len(texts)
+    for text, matches in zip(texts, found, strict=True):
+        assert [(rule.rule_id, match.span()) for rule, match in matches] == _brute_force(text)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_BLOCK_TEXT)
+def test_a_rule_matching_at_the_start_begins_with_one_of_its_prefixes(text: str) -> None:
+    start = text[:3]
+    if not start.isascii():
+        return  # the prefixes are only used on texts that begin in ASCII
+    for rule in RULES:
+        if rule.match == "search":
+            continue
+        prefixes = start_prefixes(rule.pattern.pattern)
+        if prefixes is None:
+            continue
+        if rule.pattern.match(text) is not None:
+            assert any(start.lower().startswith(p) for p in prefixes), (rule.rule_id, text)
+
+
+def test_prefixes_of_simple_patterns() -> None:
+    assert start_prefixes("(?:read more|related)") == frozenset({"rea", "rel"})
+    assert start_prefixes("AA|AFP") == frozenset({"aa", "afp"})
+    assert start_prefixes(r"\d+ shares") == frozenset("0123456789")
+    assert start_prefixes(r"(?:by\s+)?x") == frozenset({"by\t", "by\n", "by\x0b", "by\x0c",
+                                                        "by\r", "by\x1c", "by\x1d", "by\x1e",
+                                                        "by\x1f", "by ", "x"})  # fmt: skip
+    assert start_prefixes("©|x") == frozenset({"x"})  # "©" matches no ASCII character
+    assert start_prefixes("\u212a") == frozenset({"k"})  # the Kelvin sign matches "k"
+    assert start_prefixes(r"\w+") is None
+    assert start_prefixes("a?") is None
+    assert start_prefixes("[^a]b") is None
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.text(max_size=40),
+            st.text(alphabet=" \t\n\r\x0b\u00a0\u2003\u2028ßSſİiAaKk’‘“”–—«»x\x00", max_size=20),
+        ),
+        max_size=6,
+    )
+)
+def test_folding_forms_in_bulk_equals_folding_each_text(texts: list[str]) -> None:
+    assert fold_forms(texts) == [shingle_text(text) for text in texts]
+
+
+def _edited(text: str, edits: list[tuple[int, str]]) -> str:
+    words = text.split()
+    for position, word in edits:
+        if words:
+            words[position % len(words)] = word
+    return " ".join(words)
+
+
+_PARAGRAPH = st.sampled_from([line for line in _LINES if len(line) >= 100] or ["x" * 120])
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            _PARAGRAPH,
+            st.tuples(
+                _PARAGRAPH,
+                st.lists(st.tuples(st.integers(0, 60), st.sampled_from(["the", "a", "Trump"])),
+                         max_size=4),
+            ).map(lambda p: _edited(*p)),
+            st.text(alphabet="abc de", min_size=100, max_size=140),
+        ),
+        min_size=2,
+        max_size=10,
+    )
+)
+def test_the_near_duplicate_prefilter_keeps_every_pair_that_reaches_the_threshold(
+    texts: list[str],
+) -> None:
+    blocks = [Block(i, 0, 0, 0, text) for i, text in enumerate(texts)]
+    cache = ShingleCache(DEFAULT_CONFIG)
+    cache.fold(blocks)
+    indices = sorted(cache.hashes)
+    if len(indices) < 2:
+        return  # a lone paragraph is never hashed: it has nothing to be a copy of
+    possible = cache._may_pair(indices)
+    threshold = DEFAULT_CONFIG.duplicate_threshold
+    for a, b in itertools.combinations(indices, 2):
+        shingles_a, shingles_b = set(cache.hashes[a].tolist()), set(cache.hashes[b].tolist())
+        plain = len(shingles_a & shingles_b) / len(shingles_a | shingles_b)
+        assert plain == jaccard(cache.hashes[a], cache.hashes[b])
+        if plain >= threshold:
+            assert a in possible and b in possible, (a, b, plain)
+    # And the pairs found are those found without the pre-filter.
+    unfiltered = ShingleCache(DEFAULT_CONFIG)
+    unfiltered.fold(blocks)
+    assert cache.near_duplicates(indices) == [
+        (indices.index(a), indices.index(b), similarity)
+        for a, b, similarity in unfiltered._compute_pairs(indices)
+    ]
+
+
+def _segment_line_by_line(text: str) -> list[Block]:
+    """segment_blocks as first written: split at "\\n", strip each line."""
+    paragraphs: list[list[tuple[int, int]]] = []
+    position = 0
+    blank_since = True
+    for line in text.split("\n"):
+        stripped = line.strip()
+        if stripped:
+            if blank_since:
+                paragraphs.append([])
+            start = position + line.index(stripped[0])
+            paragraphs[-1].append((start, start + len(stripped)))
+            blank_since = False
+        else:
+            blank_since = True
+        position += len(line) + 1
+    spans: list[tuple[int, int]] = []
+    for lines in paragraphs:
+        if len(lines) > 1 and _looks_hard_wrapped([text[s:e] for s, e in lines]):
+            spans.append((lines[0][0], lines[-1][1]))
+        else:
+            spans.extend(lines)
+    return [
+        Block(i, start, end, spans[i + 1][0] if i + 1 < len(spans) else len(text), text[start:end])
+        for i, (start, end) in enumerate(spans)
+    ]
+
+
+_WRAPPED = (
+    "the committee met on tuesday and agreed that the proposal should go\n"
+    "forward to the full assembly, where it is expected to pass without much\n"
+    "debate, although several members said they had concerns about the cost."
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.one_of(
+        st.text(max_size=80),
+        st.text(alphabet=" \t\n\r\x0b\x0c\x1c\x1f\x85\u00a0\u2028\u3000ab.C", max_size=40),
+        st.lists(
+            st.sampled_from([_WRAPPED, "Title", "", "  ", "\t", "A line.", *_LINES[:20]]),
+            max_size=8,
+        ).map("\n".join),
+    )
+)
+def test_segmentation_equals_splitting_and_stripping_each_line(text: str) -> None:
+    assert segment_blocks(text) == _segment_line_by_line(text)
+
+
+def test_segmentation_on_every_fixture() -> None:
+    for path in sorted((Path(__file__).parent.parent / "fixtures").rglob("*.txt")):
+        text = path.read_text(encoding="utf-8")
+        assert segment_blocks(text) == _segment_line_by_line(text), path
+    assert len(segment_blocks(_WRAPPED)) == 1
