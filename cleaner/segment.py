@@ -93,6 +93,13 @@ def removals_for_blocks(
         floor = blocks[index - 1].end if index > 0 else 0
         return max(floor, text.rfind("\n", 0, block.start) + 1)
 
+    def line_end(index: int) -> int:
+        # The whitespace after a block on its line goes with it too: left alone on a line, a
+        # form feed or an ideographic space would be cleared by repair on the next run.
+        block = blocks[index]
+        newline = text.find("\n", block.end, block.sep_end)
+        return block.sep_end if newline < 0 else newline
+
     removals: list[Removal] = []
     indices = sorted(decided)
     run_start = 0
@@ -114,9 +121,9 @@ def removals_for_blocks(
             block = blocks[i]
             verdict = decided[i]
             if take_before and prev is not None:
-                start, end = blocks[i - 1].end, block.end
+                start, end = blocks[i - 1].end, line_end(i)
             elif nxt is None and prev is None and i == last:
-                start, end = line_start(i), block.end
+                start, end = line_start(i), line_end(i)
             else:
                 start, end = line_start(i), line_start(i + 1)
             removals.append(

@@ -65,6 +65,8 @@ def test_output_is_the_kept_blocks_of_the_normalised_text(text: str) -> None:
     "Americans\nPushing back against criticism of his Putin meeting, Mr Trump said on "
     "Thursday he wants another meeting with Mr Putin to start implementing ideas.\n\n|\n"
 )
+@example(":\x0c")  # a form feed after the only block once stayed, to be cleared on the next run
+@example("Hello there.\n\n|\u3000\nWorld.\n")  # and an ideographic space after a removed one
 def test_cleaning_is_idempotent(text: str) -> None:
     once = clean_and_explain(text).text
     assert clean_and_explain(once).text == once
