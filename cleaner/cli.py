@@ -1116,6 +1116,11 @@ class _Shown:
             for line in json_lines(records):
                 self.report_file.write(line + "\n")
 
+    def write(self, report_lines: str) -> None:
+        """Report lines already serialised, each with its newline."""
+        if self.report_file is not None and report_lines:
+            self.report_file.write(report_lines)
+
 
 #: A chunk of numbered lines of a JSON Lines file, and the corpus pass's word on some of them.
 _LineChunk = tuple[list[tuple[int, bytes]], dict[int, ArticleCorpus]]
@@ -1123,9 +1128,16 @@ _LineChunk = tuple[list[tuple[int, bytes]], dict[int, ArticleCorpus]]
 
 def _clean_line_chunk(
     cleaner: Cleaner, spec: RecordFields, file: str, report: bool, chunk: _LineChunk
-) -> list[LineOutcome]:
+) -> list[tuple[LineOutcome, str]]:
+    """Each line's outcome, and its report records already as JSON lines: serialised here,
+    in the worker, the main process only writes them (and pickles one string, not dicts)."""
     lines, corpus = chunk
-    return clean_lines(lines, cleaner, spec, file, report=report, corpus=corpus)
+    outcomes = clean_lines(lines, cleaner, spec, file, report=report, corpus=corpus)
+    return [
+        (replace(o, report=()), "".join(line + "\n" for line in json_lines(o.report)))
+        if o.report else (o, "")
+        for o in outcomes
+    ]
 
 
 class _ReadError(Exception):
@@ -1187,8 +1199,9 @@ class _RecordRun:
 
     def _map(
         self, file: str, chunks: Iterator[list[tuple[int, bytes]]]
-    ) -> Iterator[list[LineOutcome]]:
-        """Each chunk's outcomes in input order; only a few chunks are in flight at once."""
+    ) -> Iterator[list[tuple[LineOutcome, str]]]:
+        """Each chunk's outcomes (with their report lines) in input order; only a few chunks
+        are in flight at once."""
         report = self.shown.report_file is not None
         return self.workers.map(
             _clean_line_chunk, self._with_corpus(file, chunks), self.spec, file, report
@@ -1287,7 +1300,7 @@ class _RecordRun:
         try:
             for outcomes in self._map(job.display, _numbered_chunks(lines)):
                 out = bytearray()
-                for o in outcomes:
+                for o, report_lines in outcomes:
                     if o.output is None:
                         counts["failed"] += 1
                         message = self._line_message(o, hint)
@@ -1300,7 +1313,7 @@ class _RecordRun:
                     counts["changed" if o.changed else "unchanged"] += 1
                     rewritten = rewritten or o.rewritten
                     removed.update(dict(o.removed))
-                    self.shown.report(o.report)
+                    self.shown.write(report_lines)
                     out += o.output
                 if sink is not None and out:
                     sink.write(bytes(out))

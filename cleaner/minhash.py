@@ -247,6 +247,11 @@ def _windows_with_short_texts(
     return window
 
 
+#: Shingles signed per step by :meth:`Signer.signatures` (measured on a generated dump's
+#: passages: 4,096 312, 16,384 212, 65,536 361, 262,144 456 µs an article).
+SIGN_CHUNK = 1 << 14
+
+
 @dataclass(frozen=True)
 class Signer:
     """Computes datasketch-compatible MinHash signatures for many passages at once."""
@@ -259,8 +264,17 @@ class Signer:
         object.__setattr__(self, "_a", a.astype(np.uint32))
         object.__setattr__(self, "_b", b.astype(np.uint32))
 
-    def signatures(self, hashes: np.ndarray, offsets: np.ndarray) -> np.ndarray:
-        """One row of ``num_perm`` uint32 minima per passage (all-ones for an empty one)."""
+    def signatures(
+        self, hashes: np.ndarray, offsets: np.ndarray, chunk: int | None = None
+    ) -> np.ndarray:
+        """One row of ``num_perm`` uint32 minima per passage (all-ones for an empty one).
+
+        The (permutations × shingles) products are made about ``chunk`` shingles at a
+        time (default :data:`SIGN_CHUNK`), whole passages per step, in one work array: at
+        16,384 shingles and 64 permutations it is 4 MiB and stays in cache, where one array
+        for a whole batch (256 MiB at a million shingles) is written to memory and read
+        back, 2-3 times slower."""
+        chunk = chunk or SIGN_CHUNK
         count = len(offsets) - 1
         out = np.full((count, self.num_perm), np.iinfo(np.uint32).max, dtype=np.uint32)
         if len(hashes) == 0:
@@ -272,13 +286,29 @@ class Signer:
             h ^= h >> np.uint32(13)
             h *= _F2
             h ^= h >> np.uint32(16)
+        a, b = self._a[:, None], self._b[:, None]  # type: ignore[attr-defined]
+        work = np.empty((self.num_perm, min(len(h), chunk)), dtype=np.uint32)
+        start = 0
+        while start < count:
+            # Whole passages up to ``chunk`` shingles, or one longer passage alone.
+            end = int(np.searchsorted(offsets, offsets[start] + chunk, side="right")) - 1
+            end = min(max(end, start + 1), count)
+            lo, hi = int(offsets[start]), int(offsets[end])
+            if hi - lo > work.shape[1]:
+                work = np.empty((self.num_perm, hi - lo), dtype=np.uint32)
             # Permutations along rows and shingles along columns: the long axis is the
             # contiguous one, about 25 times faster than the transposed layout.
-            permuted = np.multiply.outer(self._a, h)  # type: ignore[attr-defined]
-            permuted += self._b[:, None]  # type: ignore[attr-defined]
-        nonempty = np.flatnonzero(offsets[1:] > offsets[:-1])
-        if len(nonempty):
-            out[nonempty] = np.minimum.reduceat(permuted, offsets[nonempty], axis=1).T
+            permuted = work[:, : hi - lo]
+            with np.errstate(over="ignore"):
+                np.multiply(a, h[lo:hi], out=permuted)
+                permuted += b
+            local = offsets[start : end + 1] - lo
+            nonempty = np.flatnonzero(local[1:] > local[:-1])
+            if len(nonempty):
+                out[start + nonempty] = np.minimum.reduceat(
+                    permuted, local[nonempty], axis=1
+                ).T
+            start = end
         return out
 
     def to_minhash(self, row: np.ndarray) -> LeanMinHash:

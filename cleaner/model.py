@@ -8,7 +8,7 @@ normalised text gives the cleaned text (see :func:`apply_removals`). Nothing is 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, NamedTuple
 
@@ -86,9 +86,13 @@ class Removal:
     block: int | None = None
 
     def to_json(self) -> dict[str, Any]:
-        record = asdict(self)
-        record["category"] = self.category.value
-        return {"kind": "removal", **record}
+        # By hand, not dataclasses.asdict: that deep-copies every field, and a report of a
+        # large dump is millions of these.
+        return {
+            "kind": "removal", "start": self.start, "end": self.end, "text": self.text,
+            "category": self.category.value, "rule_id": self.rule_id,
+            "evidence": self.evidence, "block": self.block,
+        }  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +110,10 @@ class Repair:
     fixes: tuple[str, ...]
 
     def to_json(self) -> dict[str, Any]:
-        return {"kind": "repair", **asdict(self), "fixes": list(self.fixes)}
+        return {
+            "kind": "repair", "start": self.start, "end": self.end, "before": self.before,
+            "after": self.after, "fixes": list(self.fixes),
+        }  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)

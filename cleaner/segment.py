@@ -118,7 +118,6 @@ def removals_for_blocks(
         if prev is None and nxt is None:
             take_before = False
         for i in range(first, last + 1):
-            block = blocks[i]
             verdict = decided[i]
             if take_before and prev is not None:
                 start, end = blocks[i - 1].end, line_end(i)

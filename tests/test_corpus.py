@@ -183,7 +183,7 @@ def test_signatures_in_a_file_or_in_small_chunks_give_the_same_decisions(
 def test_signatures_equal_datasketch_minhash_updated_per_shingle(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(cleaner.corpus, "_SIGN_CHUNK", 50)  # many chunks, some one passage
+    monkeypatch.setattr(cleaner.minhash, "SIGN_CHUNK", 50)  # many chunks, some one passage
     index = PassageIndex(num_perm=32, seed=3)
     texts = [*PARAGRAPHS[:3], "", "ab", FOOTER]
     rows = index.signatures(texts)
@@ -235,3 +235,16 @@ def test_a_headline_teased_on_another_page_stays_in_its_own_article() -> None:
     # A line first on every page that has it is the site's, there too.
     assert decisions.verdicts("ex-2")[0].category is Category.SITE_BOILERPLATE
     assert decisions.verdicts("ex-3")[0].category is Category.SITE_BOILERPLATE
+
+
+def test_signing_in_small_groups_gives_the_same_batch(monkeypatch: pytest.MonkeyPatch) -> None:
+    articles = _corpus()
+    whole = PassageIndex().sign(articles)
+    monkeypatch.setattr(cleaner.corpus, "_SIGN_GROUP_CHARS", 150)  # an article or two a step
+    grouped = PassageIndex().sign(articles)
+    assert grouped.ids == whole.ids and grouped.sources == whole.sources
+    assert np.array_equal(grouped.signatures, whole.signatures)
+    assert np.array_equal(grouped.chars, whole.chars)
+    for name in ("article", "block", "length", "digest", "signed", "signatures"):
+        ours, theirs = getattr(grouped.passages, name), getattr(whole.passages, name)
+        assert ours.dtype == theirs.dtype and np.array_equal(ours, theirs), name

@@ -12,11 +12,17 @@ from cleaner.minhash import Signer, fold_texts, jaccard, shingle_hashes, shingle
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.text(max_size=80), min_size=1, max_size=8), st.integers(2, 6))
-def test_bulk_signatures_equal_datasketch_update_batch(texts: list[str], size: int) -> None:
+@given(
+    st.lists(st.text(max_size=80), min_size=1, max_size=8),
+    st.integers(2, 6),
+    st.one_of(st.none(), st.integers(1, 100)),
+)
+def test_bulk_signatures_equal_datasketch_update_batch(
+    texts: list[str], size: int, chunk: int | None
+) -> None:
     hashes, offsets = shingle_hashes(texts, size)
     signer = Signer(num_perm=32, seed=7)
-    rows = signer.signatures(hashes, offsets)
+    rows = signer.signatures(hashes, offsets, chunk)  # chunk: shingles signed per step
     for i in range(len(texts)):
         mine = hashes[offsets[i] : offsets[i + 1]]
         reference = MinHash(num_perm=32, seed=7, hashfunc=lambda value: int(value))
