@@ -35,6 +35,7 @@ from array import array
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from os import PathLike
 from pathlib import PurePath
 from typing import Any, Literal, NamedTuple
@@ -46,7 +47,7 @@ from datasketch.lsh import _optimal_param
 from cleaner.config import with_changes
 from cleaner.minhash import Folded, Signer, fold_texts, shingle_hashes
 from cleaner.model import Category, Note, Verdict
-from cleaner.segment import segment_blocks
+from cleaner.segment import block_spans
 
 #: Characters of articles signed per step by :meth:`PassageIndex.sign` (on a generated
 #: dump, in µs an article: 8 articles a step 357, 16-32 341, 128 359, 256 440).
@@ -55,6 +56,8 @@ _SIGN_GROUP_CHARS = 1 << 17
 _PAIR_STEP = 1 << 13
 #: Names shown in one evidence string before "(+N more)".
 _EVIDENCE_NAMES = 3
+#: Evidence strings kept for reuse (cleared when full).
+_EVIDENCE_CACHE = 1 << 16
 
 PassageKind = Literal["site_boilerplate", "corpus_boilerplate", "shared", "headline"]
 
@@ -160,9 +163,10 @@ class CorpusConfig:
         return int(bands), int(rows)
 
 
-@dataclass(frozen=True, slots=True)
-class PassageDecision:
-    """What the corpus pass says about one block of one article."""
+class PassageDecision(NamedTuple):
+    """What the corpus pass says about one block of one article. (A named tuple: the
+    command line makes one per repeated passage of every article, and a frozen dataclass
+    of ten fields takes three times as long to make.)"""
 
     article_id: str
     block: int
@@ -191,7 +195,7 @@ class PassageDecision:
         """The block verdict for a removal, None for a kept passage. With ``drop_shared``,
         the later copies of a shared passage go too (the first copy stays)."""
         if self.removed:
-            return Verdict(Category(self.kind), self.rule_id, self.evidence)
+            return Verdict(_CATEGORIES[self.kind], self.rule_id, self.evidence)
         if drop_shared and not self.first:
             evidence = self.evidence.replace("; kept;", "; a later copy, dropped;")
             return Verdict(Category.SHARED_PASSAGE, self.rule_id, evidence)
@@ -215,6 +219,7 @@ class DuplicateCluster:
 #: A decision's kind as stored in :class:`_DecisionTable` (an int8 code: the index here).
 _KINDS: tuple[PassageKind, ...] = ("site_boilerplate", "corpus_boilerplate", "shared", "headline")
 _REMOVED_KINDS = frozenset({0, 1})
+_CATEGORIES = {kind: Category(kind) for kind in _KINDS[:2]}
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,6 +254,8 @@ class _DecisionTable:
     corpus_min: int
     #: Article id -> its rows (start, end).
     rows: dict[str, tuple[int, int]] = field(default_factory=dict)
+    #: Evidence up to the similarity, by (group, kind, source, article named in it).
+    _heads: dict[tuple[int, int, str, str | None], str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not len(self.article):
@@ -260,11 +267,17 @@ class _DecisionTable:
         self.rows = {self.ids[a]: (s, e) for a, s, e in zip(owners, starts, ends, strict=True)}
 
     def decision(self, row: int) -> PassageDecision:
-        a = int(self.article[row])
+        return self._decision(
+            int(self.article[row]), int(self.block[row]), int(self.kind[row]),
+            int(self.group[row]), float(self.similarity[row]), bool(self.first[row]),
+        )  # fmt: skip
+
+    def _decision(
+        self, a: int, block: int, code: int, group_row: int, similarity: float, first: bool
+    ) -> PassageDecision:
         article_id = self.ids[a]
-        code = int(self.kind[row])
         kind = _KINDS[code]
-        group = self.groups[int(self.group[row])]
+        group = self.groups[group_row]
         removed = code in _REMOVED_KINDS
         rule = "exact" if group.exact else "near"
         if kind == "headline":
@@ -272,47 +285,64 @@ class _DecisionTable:
         else:
             rule_id = f"{kind}.{rule}" if removed else f"shared_passage.{rule}"
         source = self.sources[a]
-        similarity = float(self.similarity[row])
-        evidence = _evidence(
-            kind, source if source is not None else "\0" + article_id, group, article_id,
-            self.corpus_min, similarity,
-        )  # fmt: skip
+        if source is None:
+            source = "\0" + article_id
+        # The words before the similarity are the same for every copy of a group in one
+        # source, but for the few articles it names: made once (a footer on 30,000 pages).
+        named = article_id if article_id in group.articles[: _EVIDENCE_NAMES + 1] else None
+        key = (group_row, code, source, named)
+        head = self._heads.get(key)
+        if head is None:
+            if len(self._heads) >= _EVIDENCE_CACHE:
+                self._heads.clear()
+            head = self._heads[key] = _evidence_head(
+                kind, source, group, article_id, self.corpus_min
+            )
+        evidence = head + _similarity_words(similarity)
         return PassageDecision(
-            article_id, int(self.block[row]), kind, removed, rule_id, evidence, group.articles,
-            round(similarity, 3), bool(self.first[row]), group.number,
+            article_id, block, kind, removed, rule_id, evidence, group.articles,
+            round(similarity, 3), first, group.number,
         )  # fmt: skip
 
     def for_article(self, article_id: str) -> dict[int, PassageDecision]:
         start, end = self.rows[article_id]
-        return {int(self.block[r]): self.decision(r) for r in range(start, end)}
+        # The article's rows as Python values at once: a numpy scalar per field and row
+        # costs more than the decision itself (the command line asks for every article).
+        columns = zip(
+            self.article[start:end].tolist(), self.block[start:end].tolist(),
+            self.kind[start:end].tolist(), self.group[start:end].tolist(),
+            self.similarity[start:end].tolist(), self.first[start:end].tolist(),
+            strict=True,
+        )  # fmt: skip
+        return {row[1]: self._decision(*row) for row in columns}
 
 
-def _evidence(
-    kind: PassageKind,
-    source: str,
-    group: _Group,
-    article_id: str,
-    corpus_min: int,
-    similarity: float,
+def _evidence_head(
+    kind: PassageKind, source: str, group: _Group, article_id: str, corpus_min: int
 ) -> str:
+    """A decision's evidence up to its similarity, which ends every evidence string."""
     others = len(group.articles) - 1
     shown_names = [a for a in group.articles[: _EVIDENCE_NAMES + 1] if a != article_id]
     names = ", ".join(shown_names[:_EVIDENCE_NAMES])
     if others > _EVIDENCE_NAMES:
         names += f" (+{others - _EVIDENCE_NAMES} more)"
-    sim = f"jaccard {similarity:.2f}" + ("" if similarity == 1.0 else " est.")
     shown = source if not source.startswith("\0") else "(no source)"
     per_source = group.per_source
     if kind == "site_boilerplate":
-        return f"repeated in {per_source[source]} articles of {shown}: {names}; {sim}"
+        return f"repeated in {per_source[source]} articles of {shown}: {names}; "
     if kind == "corpus_boilerplate":
         return (
             f"repeated across {len(per_source)} sources (at least {corpus_min} make "
-            f"boilerplate): {names}; {sim}"
+            f"boilerplate): {names}; "
         )
     if kind == "headline":
-        return f"this article's first line, further down in {names}; kept; {sim}"
-    return f"also in {names} ({len(per_source)} sources); kept; {sim}"
+        return f"this article's first line, further down in {names}; kept; "
+    return f"also in {names} ({len(per_source)} sources); kept; "
+
+
+@lru_cache(maxsize=4096)
+def _similarity_words(similarity: float) -> str:
+    return f"jaccard {similarity:.2f}" + ("" if similarity == 1.0 else " est.")
 
 
 class _Passages(Mapping[str, dict[int, PassageDecision]]):
@@ -544,7 +574,7 @@ class _Chunked:
 def _block_texts(blocks: str | Sequence[str]) -> list[str]:
     """An article's blocks: cut from its text as the Cleaner cuts them, or as given."""
     if isinstance(blocks, str):
-        return [b.text for b in segment_blocks(blocks)]
+        return [blocks[start:end] for start, end in block_spans(blocks)]
     return list(blocks)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Mapping, Sequence
 
 from cleaner.model import Block, Removal, Verdict
@@ -38,36 +39,46 @@ def _looks_hard_wrapped(lines: Sequence[str]) -> bool:
 _LINE_TEXT = re.compile(r"^[^\S\n]*(\S(?:[^\n]*\S)?)", re.MULTILINE)
 
 
-def segment_blocks(text: str) -> list[Block]:
-    """Blocks are non-blank lines, except that a hard-wrapped paragraph is one block.
+#: Where a paragraph ends: a blank line (only whitespace between two line breaks). Every
+#: match lies in the whitespace between two lines' texts, or before the first.
+_BLANK_LINE = re.compile(r"\n[^\S\n]*\n")
 
-    Leading and trailing whitespace of a line belongs to the separators, so a block's text
-    never starts or ends with whitespace.
-    """
+
+def block_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each block's text: non-blank lines, except that a hard-wrapped
+    paragraph is one block. Leading and trailing whitespace of a line belongs to the
+    separators, so a block's text never starts or ends with whitespace."""
+    lines = [m.span(1) for m in _LINE_TEXT.finditer(text)]
+    if len(lines) < 2:
+        return lines
+    # Paragraphs: runs of lines between blank lines (a line starts a paragraph when a blank
+    # line lies between it and the line before).
+    starts = [line[0] for line in lines]
+    breaks = sorted({bisect_left(starts, m.end()) for m in _BLANK_LINE.finditer(text)})
     spans: list[tuple[int, int]] = []
-    paragraph: list[tuple[int, int]] = []
-    for match in _LINE_TEXT.finditer(text):
-        line = match.span(1)
-        # A blank line (two line breaks in the gap) ends the paragraph.
-        if paragraph and text.count("\n", paragraph[-1][1], line[0]) > 1:
-            _add_paragraph(text, paragraph, spans)
-            paragraph = []
-        paragraph.append(line)
-    if paragraph:
-        _add_paragraph(text, paragraph, spans)
-
-    blocks = []
-    for i, (start, end) in enumerate(spans):
-        sep_end = spans[i + 1][0] if i + 1 < len(spans) else len(text)
-        blocks.append(Block(i, start, end, sep_end, text[start:end]))
-    return blocks
+    first = 0
+    for cut in [*breaks, len(lines)]:
+        if cut <= first:
+            continue
+        if cut - first > 1 and _looks_hard_wrapped([text[a:b] for a, b in lines[first:cut]]):
+            spans.append((lines[first][0], lines[cut - 1][1]))
+        else:
+            spans.extend(lines[first:cut])
+        first = cut
+    return spans
 
 
-def _add_paragraph(text: str, lines: list[tuple[int, int]], spans: list[tuple[int, int]]) -> None:
-    if len(lines) > 1 and _looks_hard_wrapped([text[s:e] for s, e in lines]):
-        spans.append((lines[0][0], lines[-1][1]))
-    else:
-        spans.extend(lines)
+def segment_blocks(text: str) -> list[Block]:
+    """The blocks of a text (see :func:`block_spans`), each with the separator after it, so
+    that they tile the text from the first block's start."""
+    spans = block_spans(text)
+    ends = [s for s, _ in spans[1:]]
+    if spans:
+        ends.append(len(text))
+    return [
+        Block(i, start, end, sep_end, text[start:end])
+        for i, ((start, end), sep_end) in enumerate(zip(spans, ends, strict=True))
+    ]
 
 
 def _newlines(text: str, start: int, end: int) -> int:
