@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import itertools
 import re
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 from datasketch import LeanMinHash, MinHash
@@ -26,17 +24,6 @@ _FOLD = {
 }  # fmt: skip
 _FOLD_TABLE = str.maketrans(_FOLD)
 
-
-@lru_cache(maxsize=1)
-def _fold_table() -> np.ndarray:
-    """Quote folding, and every space (as str.split knows them) to " ", as a table over all
-    code points (4 MiB, built once per process): one gather folds a whole batch, where
-    str.translate is slow on non-ASCII text."""
-    table = np.arange(sys.maxunicode + 1, dtype=np.uint32)
-    for source, target in _FOLD.items():
-        table[ord(source)] = ord(target)
-    table[[c for c in range(sys.maxunicode + 1) if chr(c).isspace()]] = ord(" ")
-    return table
 
 # Polynomial rolling hash over code points, wrapping at 2^64.
 _BASE = np.uint64(0x100000001B3)
@@ -154,33 +141,12 @@ class Folded:
 
 
 def fold_texts(texts: Sequence[str]) -> Folded:
-    """Fold many texts at once, equal to :func:`shingle_text` on each: case by str.casefold
-    (on the joined texts when that keeps every length), then quotes and spaces by one table
-    lookup over all code points, and runs of spaces collapsed and trimmed by masks."""
-    joined = "".join(texts)
-    folded = joined.casefold()
-    if len(folded) == len(joined):
-        lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
-    else:  # "ß" folds to "ss": fold each text to know where it ends
-        parts = [t.casefold() for t in texts]
-        folded = "".join(parts)
-        lengths = np.fromiter(map(len, parts), dtype=np.int64, count=len(parts))
-    codes = _fold_table()[np.frombuffer(folded.encode("utf-32-le"), dtype=np.uint32)]
-    starts = np.concatenate(([0], np.cumsum(lengths)))
-    space = codes == _SPACE
-    if not space.any():
-        return Folded(codes, starts)
-    # A space goes when it starts its text, follows a space, or has no other character
-    # after it in its text: what " ".join(text.split()) leaves.
-    position = np.arange(len(codes))
-    end = np.repeat(starts[1:], lengths)
-    first = position == np.repeat(starts[:-1], lengths)
-    after_space = np.concatenate(([False], space[:-1])) & ~first
-    next_char = np.where(space, len(codes), position)
-    next_char = np.minimum.accumulate(next_char[::-1])[::-1]
-    drop = space & (first | after_space | (next_char >= end))
-    kept = np.concatenate(([0], np.cumsum(~drop)))[starts]
-    return Folded(codes[~drop], kept)
+    """Fold many texts at once, equal to :func:`shingle_text` on each, as one array of code
+    points (:func:`fold_forms`, then one encoding of the joined forms)."""
+    forms = fold_forms(texts)
+    codes = np.frombuffer("".join(forms).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    lengths = np.fromiter(map(len, forms), dtype=np.int64, count=len(forms))
+    return Folded(codes, np.concatenate(([0], np.cumsum(lengths))))
 
 
 def shingle_hashes(texts: Sequence[str] | Folded, size: int) -> tuple[np.ndarray, np.ndarray]:
