@@ -133,39 +133,19 @@ class ShingleCache:
 
     def _may_pair(self, indices: Sequence[int]) -> frozenset[int]:
         """The blocks of ``indices`` that may have a Jaccard at or above the threshold with
-        another of them (and so with another block of any subset of them).
-
-        If ``J(A, B) >= t`` then ``|A ∩ B| >= t |A ∪ B| >= t |A|``: at least a share ``t`` of
-        A's distinct shingles occur in some other block. A block with fewer such shingles
-        pairs with none; in prose that is nearly every paragraph that is not a copy. Only
-        the blocks compared count: an exact copy, or a block a rule removed, is not one, so
-        it does not make its original a candidate.
+        another of them (and so with another block of any subset of them): see
+        :func:`_may_pair_within`. Only the blocks compared count: an exact copy, or a block
+        a rule removed, is not one, so it does not make its original a candidate.
         """
         batch = self._batch
         if batch is not None and batch[2] == list(indices):
             hashes, offsets = batch[0], batch[1]
         else:
             hashes, offsets = _joined([self.hashes[i] for i in indices])
-        count = len(indices)
         if len(hashes) == 0:  # only empty texts (with duplicate_min_chars 0)
             return frozenset(indices)
-        owner = np.repeat(np.arange(count, dtype=np.uint64), np.diff(offsets))
-        keys = np.sort((hashes.astype(np.uint64) << _S32) | owner)
-        distinct = np.empty(len(keys), dtype=bool)
-        distinct[0] = True
-        np.not_equal(keys[1:], keys[:-1], out=distinct[1:])
-        keys = keys[distinct]
-        # Each key's block and hash, as views of its low and high 32 bits.
-        halves = keys.view(np.uint32).reshape(-1, 2)
-        owners, hashed = halves[:, _LOW], halves[:, 1 - _LOW]
-        # A (hash, block) whose hash another block has too.
-        shared = np.zeros(len(keys), dtype=bool)
-        np.equal(hashed[1:], hashed[:-1], out=shared[1:])
-        shared[:-1] |= shared[1:]
-        distinct_count = np.bincount(owners, minlength=count)
-        common = np.bincount(owners[shared], minlength=count)
-        # One shingle of slack keeps the test safe from rounding.
-        possible = common + 1 >= self.config.duplicate_threshold * distinct_count
+        document = np.zeros(len(indices), dtype=np.int64)
+        possible = _may_pair_within(hashes, offsets, document, self.config.duplicate_threshold)
         return frozenset(indices[k] for k in np.flatnonzero(possible).tolist())
 
     def _compute_pairs(self, indices: Sequence[int]) -> list[tuple[int, int, float]]:
@@ -173,20 +153,138 @@ class ShingleCache:
             return []
         self._sign(indices)
         signatures = np.stack([self.signatures[i] for i in indices])
-        if len(indices) <= _ALL_PAIRS_MAX:
-            rows, cols, agree = _agreeing_pairs(signatures)
-        else:
-            rows, cols = _banded_candidates(signatures)
-            agree = (signatures[rows] == signatures[cols]).sum(axis=1)
-        # Of those, the pairs whose signatures agree often enough to be worth verifying.
-        floor = (self.config.duplicate_threshold - _ESTIMATE_SLACK) * self.config.num_perm
-        keep = agree >= floor
-        pairs = []
-        for i, j in zip(rows[keep].tolist(), cols[keep].tolist(), strict=True):
-            similarity = jaccard(self.hashes[indices[i]], self.hashes[indices[j]])
-            if similarity >= self.config.duplicate_threshold:
-                pairs.append((indices[i], indices[j], similarity))
-        return pairs
+        return _verified_pairs(indices, signatures, self.hashes, self.config)
+
+
+def _verified_pairs(
+    indices: Sequence[int],
+    signatures: np.ndarray,
+    hashes: Mapping[int, np.ndarray],
+    config: CleanerConfig,
+) -> list[tuple[int, int, float]]:
+    """Pairs ``(earlier, later, jaccard)`` of blocks (``indices``, in text order, with their
+    signature rows) that LSH makes candidates and exact Jaccard confirms, in text order."""
+    if len(indices) <= _ALL_PAIRS_MAX:
+        rows, cols, agree = _agreeing_pairs(signatures)
+    else:
+        rows, cols = _banded_candidates(signatures)
+        agree = (signatures[rows] == signatures[cols]).sum(axis=1)
+    # Of those, the pairs whose signatures agree often enough to be worth verifying.
+    floor = (config.duplicate_threshold - _ESTIMATE_SLACK) * config.num_perm
+    keep = agree >= floor
+    pairs = []
+    for i, j in zip(rows[keep].tolist(), cols[keep].tolist(), strict=True):
+        similarity = jaccard(hashes[indices[i]], hashes[indices[j]])
+        if similarity >= config.duplicate_threshold:
+            pairs.append((indices[i], indices[j], similarity))
+    return pairs
+
+
+def prepare_caches(
+    documents: Sequence[Sequence[Block]], config: CleanerConfig
+) -> list[ShingleCache]:
+    """A :class:`ShingleCache` for each document, made for many documents at once: every
+    block folded, and the near-duplicate pairs among all of a document's paragraph-long
+    blocks found, with one numpy pass per step for all the documents instead of one per
+    document (each pass costs a few microseconds however little it does).
+
+    Every step that decides a pair looks at the two blocks alone, so the pairs among any
+    blocks a decision pass compares are these pairs restricted to them: cleaning with these
+    caches gives what cleaning with empty ones gives.
+    """
+    caches = [ShingleCache(config) for _ in documents]
+    forms = fold_forms([block.text for blocks in documents for block in blocks])
+    minimum = config.duplicate_min_chars
+    # Paragraph-long blocks of the documents that have two or more: (document, block).
+    owners: list[tuple[int, int]] = []
+    long_forms: list[str] = []
+    position = 0
+    for d, (cache, blocks) in enumerate(zip(caches, documents, strict=True)):
+        keys, sizes, last = cache.keys, cache.sizes, cache.last
+        mine: list[int] = []
+        for block in blocks:
+            form = forms[position]
+            position += 1
+            index = block.index
+            keys[index] = form
+            size = sizes[index] = len(form)
+            last[index] = form[-1:]
+            if size >= minimum:
+                mine.append(index)
+        cache._pairs = []
+        cache._paired = frozenset(mine)
+        if len(mine) > 1:
+            owners.extend((d, index) for index in mine)
+            long_forms.extend(keys[index] for index in mine)
+    if not owners:
+        return caches
+    codes = np.frombuffer("".join(long_forms).encode("utf-32-le", "surrogatepass"), np.uint32)
+    lengths = np.fromiter(map(len, long_forms), dtype=np.int64, count=len(long_forms))
+    batch = Folded(codes, np.concatenate(([0], np.cumsum(lengths))))
+    hashes, offsets = shingle_hashes(batch, config.shingle_size)
+    bounds = offsets.tolist()
+    for n, (d, index) in enumerate(owners):
+        caches[d].hashes[index] = hashes[bounds[n] : bounds[n + 1]]
+    document = np.array([d for d, _ in owners], dtype=np.int64)
+    possible = _may_pair_within(hashes, offsets, document, config.duplicate_threshold)
+    chosen = np.flatnonzero(possible)
+    # Documents with two or more blocks that may pair: sign those blocks all at once.
+    per_document = np.bincount(document[chosen], minlength=len(documents))
+    chosen = chosen[per_document[document[chosen]] > 1]
+    if not len(chosen):
+        return caches
+    parts = [hashes[bounds[n] : bounds[n + 1]] for n in chosen.tolist()]
+    joined, joined_offsets = _joined(parts)
+    even = (joined & np.uint32(3)) == 0
+    sampled = np.concatenate(([0], np.cumsum(even)))[joined_offsets]
+    rows = _signer(config.num_perm).signatures(joined[even], sampled)
+    picked = document[chosen]
+    starts = np.flatnonzero(np.concatenate(([True], picked[1:] != picked[:-1])))
+    ends = [*starts[1:].tolist(), len(chosen)]
+    for start, end in zip(starts.tolist(), ends, strict=True):
+        cache = caches[int(picked[start])]
+        indices = [owners[n][1] for n in chosen[start:end].tolist()]
+        for row, index in zip(rows[start:end], indices, strict=True):
+            cache.signatures[index] = row
+        cache._pairs = _verified_pairs(indices, rows[start:end], cache.hashes, config)
+    return caches
+
+
+def _may_pair_within(
+    hashes: np.ndarray, offsets: np.ndarray, document: np.ndarray, threshold: float
+) -> np.ndarray:
+    """Whether each block may reach Jaccard ``threshold`` with another block of its own
+    document (block ``n`` is ``hashes[offsets[n]:offsets[n + 1]]``, of ``document[n]``; a
+    document's blocks are consecutive). Never False for a block that does.
+
+    If ``J(A, B) >= t`` then ``|A ∩ B| >= t |A ∪ B| >= t |A|``: at least a share ``t`` of
+    A's distinct shingles occur in another block. Here each shingle falls into one of a
+    document's buckets (its hash's low bits; 4 or more buckets a shingle), and a shingle
+    counts as shared when its bucket holds two or more of the document's shingles: another
+    block's, the same block's again, or a collision. Counting every shingle of A with its
+    repeats (n of them), at most as many as A's unshared distinct shingles are left
+    uncounted, so a block that may pair has at least ``t n - 1`` counted: the test below.
+    Only bincounts, no sort; in prose nearly every paragraph that is not a copy fails it.
+    """
+    lengths = np.diff(offsets)
+    per_document = np.bincount(document, weights=lengths, minlength=0).astype(np.int64)
+    # Buckets per document: a power of two, at least 4 per shingle (with 2 the test keeps
+    # a few more paragraphs that are not copies, with 8 clearing the counts costs more).
+    bits = np.maximum(np.ceil(np.log2(np.maximum(per_document, 1) * 4)), 4).astype(np.int64)
+    sizes = np.left_shift(1, bits)
+    base = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+    owner_document = np.repeat(document, lengths)
+    masks = (sizes - 1).astype(np.uint32)
+    bucket = (hashes & masks[owner_document]).astype(np.int64) + base[owner_document]
+    counts = np.bincount(bucket, minlength=int(sizes.sum()))
+    shared = counts[bucket] > 1
+    starts = offsets[:-1]
+    nonempty = lengths > 0
+    common = np.zeros(len(lengths), dtype=np.int64)
+    if nonempty.any():
+        common[nonempty] = np.add.reduceat(shared, starts[nonempty])
+    # One shingle of slack keeps the test safe from rounding.
+    return common + 1 >= threshold * lengths
 
 
 def _joined(parts: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Literal, overload
 
 from cleaner.config import with_changes
-from cleaner.core import Cleaner, cleaner_for
+from cleaner.core import BATCH_DOCUMENTS, Cleaner, cleaner_for
 from cleaner.corpus import ArticleCorpus
 from cleaner.files import AtomicWriter, compressed_writer, compression_of, decompressed_reader
 from cleaner.model import Result
@@ -219,6 +219,13 @@ def _clean_mapping(
     to be kept as it was."""
     record_id = record.get(spec.id_field) if spec.id_field is not None else None
     text, result = _clean_fields(record, cleaner, spec, extract, record_id, corpus)
+    return _cleaned_mapping(record, spec, text, result)
+
+
+def _cleaned_mapping(
+    record: Mapping[str, Any], spec: RecordFields, text: str, result: Result
+) -> tuple[dict[str, Any], Result, bool, bool]:
+    """:func:`_clean_mapping`'s answer, from the record's cleaned text and result."""
     out = dict(record)
     out[spec.text_field] = text
     changed = record.get(spec.text_field) != text
@@ -463,37 +470,73 @@ def clean_lines(
     ``corpus`` holds the corpus pass's word on some lines, by line number.
     """
     extract = html_extractor() if spec.html_field is not None else None
-    out: list[LineOutcome] = []
-    for number, raw in lines:
+    outcomes: dict[int, LineOutcome] = {}
+    # First every line's record and text, then the texts cleaned a batch at a time
+    # (Cleaner.clean_batch), then each line's outcome, in input order.
+    todo: list[tuple[int, bytes, dict[str, Any], Any, str]] = []
+    for position, (number, raw) in enumerate(lines):
         try:
             record = parse_line(raw)
         except MalformedLineError as exc:
-            out.append(LineOutcome(number, None, problem="malformed", message=str(exc)))
+            outcomes[position] = LineOutcome(number, None, problem="malformed", message=str(exc))
             continue
         record_id = record.get(spec.id_field) if spec.id_field is not None else None
         try:
-            cleaned, result, changed, keep = _clean_mapping(
-                record, cleaner, spec, extract, corpus.get(number) if corpus else None
-            )
-            output = (raw if raw.endswith(b"\n") else raw + b"\n") if keep else record_line(cleaned)
+            text = record_text(record, spec, extract, record_id)
         except RecordError as exc:
-            out.append(LineOutcome(number, None, record_id, problem="record", message=str(exc),
-                                   field=exc.field))  # fmt: skip
+            outcomes[position] = LineOutcome(number, None, record_id, problem="record",
+                                             message=str(exc), field=exc.field)  # fmt: skip
             continue
         except Exception as exc:  # one bad record must not end the run
-            who = f"record {record_id!r}: " if record_id is not None else ""
-            out.append(LineOutcome(
-                number, None, record_id, problem="internal",
-                message=f"{who}internal error ({type(exc).__name__}: {exc}); this is a bug in "
-                "cleaner, please report it with this record",
-            ))  # fmt: skip
+            outcomes[position] = _internal_error(number, record_id, exc)
             continue
-        where = {"file": file, "line": number, "record": record_id}
-        out.append(LineOutcome(
-            number, output, record_id,
-            changed=changed,
-            rewritten=not keep,
-            removed=tuple(sorted(result.removed_chars().items())),
-            report=tuple({**where, **r} for r in result.records()) if report else (),
-        ))  # fmt: skip
-    return out
+        todo.append((position, raw, record, record_id, text))
+    for start in range(0, len(todo), BATCH_DOCUMENTS):
+        batch = todo[start : start + BATCH_DOCUMENTS]
+        documents = [
+            (text, corpus.get(lines[position][0]) if corpus else None)
+            for position, _, _, _, text in batch
+        ]
+        try:
+            results: list[Result | Exception] = list(cleaner.clean_batch(documents))
+        except Exception:  # find the record that fails: each alone
+            results = []
+            for document in documents:
+                try:
+                    results.append(cleaner.clean(*document))
+                except Exception as exc:
+                    results.append(exc)
+        for (position, raw, record, record_id, _), result in zip(batch, results, strict=True):
+            number = lines[position][0]
+            if isinstance(result, Exception):
+                outcomes[position] = _internal_error(number, record_id, result)
+                continue
+            try:
+                cleaned, result, changed, keep = _cleaned_mapping(
+                    record, spec, result.text, result
+                )
+                if keep:
+                    output = raw if raw.endswith(b"\n") else raw + b"\n"
+                else:
+                    output = record_line(cleaned)
+            except Exception as exc:  # one bad record must not end the run
+                outcomes[position] = _internal_error(number, record_id, exc)
+                continue
+            where = {"file": file, "line": number, "record": record_id}
+            outcomes[position] = LineOutcome(
+                number, output, record_id,
+                changed=changed,
+                rewritten=not keep,
+                removed=tuple(sorted(result.removed_chars().items())),
+                report=tuple({**where, **r} for r in result.records()) if report else (),
+            )  # fmt: skip
+    return [outcomes[position] for position in range(len(lines))]
+
+
+def _internal_error(number: int, record_id: Any, exc: Exception) -> LineOutcome:
+    who = f"record {record_id!r}: " if record_id is not None else ""
+    return LineOutcome(
+        number, None, record_id, problem="internal",
+        message=f"{who}internal error ({type(exc).__name__}: {exc}); this is a bug in "
+        "cleaner, please report it with this record",
+    )  # fmt: skip

@@ -9,12 +9,14 @@ from __future__ import annotations
 import itertools
 from pathlib import Path
 
+import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cleaner.config import DEFAULT_CONFIG
-from cleaner.duplicates import ShingleCache
-from cleaner.minhash import fold_forms, jaccard, shingle_text
+from cleaner.core import Cleaner
+from cleaner.duplicates import ShingleCache, _may_pair_within, prepare_caches
+from cleaner.minhash import fold_forms, fold_texts, jaccard, shingle_hashes, shingle_text
 from cleaner.model import Block
 from cleaner.rules import MatchObject, Rule, _rule_first_chars, load_rules
 from cleaner.rules.first import start_prefixes
@@ -175,6 +177,74 @@ def test_the_near_duplicate_prefilter_keeps_every_pair_that_reaches_the_threshol
         (indices.index(a), indices.index(b), similarity)
         for a, b, similarity in unfiltered._compute_pairs(indices)
     ]
+
+
+_DOCUMENT = st.lists(
+    st.one_of(
+        _PARAGRAPH,
+        st.tuples(
+            _PARAGRAPH,
+            st.lists(st.tuples(st.integers(0, 60), st.sampled_from(["the", "a", "Trump"])),
+                     max_size=4),
+        ).map(lambda p: _edited(*p)),
+        st.sampled_from(_EXAMPLES),
+        st.text(alphabet="abc de", min_size=100, max_size=140),
+    ),
+    max_size=10,
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(_DOCUMENT, max_size=6))
+def test_preparing_many_documents_at_once_finds_each_ones_pairs(
+    documents: list[list[str]],
+) -> None:
+    blocks = [[Block(i, 0, 0, 0, text) for i, text in enumerate(texts)] for texts in documents]
+    for prepared, own in zip(prepare_caches(blocks, DEFAULT_CONFIG), blocks, strict=True):
+        alone = ShingleCache(DEFAULT_CONFIG)
+        alone.fold(own)
+        assert prepared.keys == alone.keys and prepared.sizes == alone.sizes
+        indices = sorted(alone.hashes)  # every paragraph-long block, when there are two
+        if len(indices) > 1:
+            assert prepared.near_duplicates(indices) == alone.near_duplicates(indices)
+            # The prepared pairs are those of every long block: any subset gets its own.
+            subset = indices[::2]
+            fresh = ShingleCache(DEFAULT_CONFIG)
+            fresh.fold([own[i] for i in subset])
+            assert prepared.near_duplicates(subset) == fresh.near_duplicates(subset)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(_DOCUMENT, min_size=1, max_size=6))
+def test_the_prefilter_over_many_documents_keeps_every_pair_within_each(
+    documents: list[list[str]],
+) -> None:
+    texts = [t for texts in documents for t in texts]
+    owner = np.array([d for d, texts in enumerate(documents) for _ in texts], dtype=np.int64)
+    if not texts:
+        return
+    hashes, offsets = shingle_hashes(fold_texts(texts), DEFAULT_CONFIG.shingle_size)
+    threshold = DEFAULT_CONFIG.duplicate_threshold
+    possible = _may_pair_within(hashes, offsets, owner, threshold)
+    sets = [set(hashes[offsets[n] : offsets[n + 1]].tolist()) for n in range(len(texts))]
+    for a, b in itertools.combinations(range(len(texts)), 2):
+        union = sets[a] | sets[b]
+        if owner[a] == owner[b] and union and len(sets[a] & sets[b]) / len(union) >= threshold:
+            assert possible[a] and possible[b], (a, b)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(_DOCUMENT.map("\n".join), max_size=5))
+def test_cleaning_a_batch_equals_cleaning_each(texts: list[str]) -> None:
+    cleaner = Cleaner()
+    assert cleaner.clean_batch([(t, None) for t in texts]) == [cleaner.clean(t) for t in texts]
+
+
+def test_cleaning_every_fixture_in_one_batch_equals_cleaning_each() -> None:
+    cleaner = Cleaner()
+    paths = sorted((Path(__file__).parent.parent / "fixtures").rglob("*.txt"))
+    texts = [path.read_bytes() for path in paths]
+    assert list(cleaner.clean_many(texts)) == [cleaner.clean(t) for t in texts]
 
 
 def _segment_line_by_line(text: str) -> list[Block]:
