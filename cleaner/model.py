@@ -75,9 +75,9 @@ class Block(NamedTuple):
     text: str
 
 
-@dataclass(frozen=True, slots=True)
-class Removal:
-    """A span of the normalised text that the cleaner removed, and why."""
+class Removal(NamedTuple):
+    """A span of the normalised text that the cleaner removed, and why. (A named tuple, as
+    :class:`Block`: a news article makes a dozen or more.)"""
 
     start: int
     end: int
