@@ -3,6 +3,7 @@ articles cluster, and nothing depends on the order articles are added in."""
 
 from __future__ import annotations
 
+import pickle
 import random
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import cleaner.corpus
 from cleaner import Category, clean_and_explain
 from cleaner.corpus import CorpusDecisions, PassageIndex, source_key
 from cleaner.minhash import fold_texts, shingle_hashes
+from cleaner.model import Verdict
 
 SEEDS = sorted((Path(__file__).parent.parent / "fixtures" / "seeds" / "input").glob("*.txt"))
 SANDERS = "It is a proposal that was made in sincerity by President Putin"
@@ -248,3 +250,30 @@ def test_signing_in_small_groups_gives_the_same_batch(monkeypatch: pytest.Monkey
     for name in ("article", "block", "length", "digest", "signed", "signatures"):
         ours, theirs = getattr(grouped.passages, name), getattr(whole.passages, name)
         assert ours.dtype == theirs.dtype and np.array_equal(ours, theirs), name
+
+
+@pytest.mark.parametrize("drop_shared", [False, True])
+def test_an_articles_corpus_word_is_its_decisions_verdicts_and_notes(drop_shared: bool) -> None:
+    seeds = [
+        (path.stem, path.stem, [b.text for b in clean_and_explain(path.read_bytes()).blocks])
+        for path in SEEDS
+    ]
+    articles = [*_corpus(), *seeds]  # site and corpus boilerplate, shared passages
+    decisions = _decide(articles)
+    for article_id, _, _ in articles:
+        passages = decisions.passages.get(article_id, {})
+        found = decisions.for_article(article_id, drop_shared)
+        if not passages:
+            assert found is None
+            continue
+        assert found is not None
+        verdicts = {b: v for b, d in passages.items() if (v := d.verdict(drop_shared))}
+        assert found.verdicts == verdicts
+        assert list(found.verdicts) == sorted(verdicts)
+        assert found.notes == tuple(
+            d.note() for b, d in sorted(passages.items()) if b not in verdicts
+        )
+        # As sent to a worker process (pickled as plain tuples), it comes back the same.
+        again = pickle.loads(pickle.dumps(found._replace(digest=b"d")))
+        assert again == found._replace(digest=b"d")
+        assert all(type(v) is Verdict for v in again.verdicts.values())
