@@ -5,6 +5,8 @@ interface on a Dask cluster)."""
 from __future__ import annotations
 
 import os
+import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -25,10 +27,27 @@ _worker_cleaner: Cleaner | None = None
 _worker_parent: int | None = None
 
 
+#: Held while a worker works on a chunk: the watchdog ends an orphaned worker only between
+#: chunks, so the file at hand is finished (in place, it is replaced whole or not at all).
+_working = threading.Lock()
+#: How often a worker looks whether its run is still alive, in seconds.
+_WATCH_SECONDS = 0.5
+
+
 def _start_worker(config: CleanerConfig) -> None:
     global _worker_cleaner, _worker_parent
     _worker_cleaner = Cleaner(config)
     _worker_parent = os.getppid()
+    threading.Thread(target=_watch_parent, name="cleaner-watchdog", daemon=True).start()
+
+
+def _watch_parent() -> None:
+    """End this worker once its run has died. A killed run cannot tell its workers, and they
+    would wait for work forever (each holds the work queue open for the others)."""
+    while True:
+        time.sleep(_WATCH_SECONDS)
+        if orphaned() and _working.acquire(blocking=False):
+            os._exit(0)
 
 
 def orphaned() -> bool:
@@ -38,7 +57,10 @@ def orphaned() -> bool:
 
 def _in_worker(work: Callable[..., R], args: tuple[Any, ...], chunk: Any) -> R:
     assert _worker_cleaner is not None
-    return work(_worker_cleaner, *args, chunk)
+    with _working:
+        if orphaned():  # work queued before the run died: nobody waits for it
+            os._exit(0)
+        return work(_worker_cleaner, *args, chunk)
 
 
 class Workers:

@@ -73,3 +73,26 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
+
+
+def processes_mentioning(text: str) -> list[int]:
+    """The processes of this machine whose command line holds ``text`` (Linux /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if text in command:
+            found.append(int(entry.name))
+    return found
+
+
+def wait_until_gone(text: str, seconds: float = 10.0) -> list[int]:
+    """Wait for the processes that mention ``text`` to end; those still running after."""
+    deadline = time.monotonic() + seconds
+    while (left := processes_mentioning(text)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return left

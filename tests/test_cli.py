@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from conftest import wait_until_gone
 
 from cleaner import Category, Cleaner
 from cleaner.cli import main
@@ -301,6 +302,7 @@ def test_a_killed_run_leaves_each_file_old_or_fully_cleaned(in_tmp: Path, jobs: 
         before = {path: path.read_bytes() for path in originals}
         time.sleep(1.0)
         assert {path: path.read_bytes() for path in originals} == before
+        assert wait_until_gone(str(corpus)) == []  # and then end
 
     states = {"old": 0, "cleaned": 0}
     for path, data in originals.items():

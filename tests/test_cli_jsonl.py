@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 import zstandard
 from click.testing import CliRunner, Result
+from conftest import wait_until_gone
 
 import cleaner.cli
 from cleaner import Cleaner
@@ -277,6 +278,8 @@ def test_a_killed_in_place_run_leaves_the_file_as_it_was(in_tmp: Path) -> None:
     finally:
         proc.wait()
     assert proc.returncode == -signal.SIGKILL
+    # Its worker processes see that the run is gone and end (they once waited for ever).
+    assert wait_until_gone(str(path)) == []
     assert path.read_bytes() == data
     rerun = _run("clean", ".", "--in-place", "--format", "jsonl")
     assert rerun.exit_code == 0
