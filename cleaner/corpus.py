@@ -31,8 +31,6 @@ import os
 import re
 import tempfile
 import weakref
-from array import array
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -1026,6 +1024,20 @@ class PassageIndex:
         u, v = np.array(pairs, dtype=np.int64).T
         return u, v
 
+    def _name_and_source_codes(self) -> tuple[np.ndarray, np.ndarray, list[str]]:
+        """Per article a number for its id (an earlier run's entry of an id has the id's
+        number) and one for its :meth:`_source`; and the sources' strings by number."""
+        numbers: dict[str, int] = {}
+        name = np.fromiter(
+            (numbers.setdefault(i, len(numbers)) for i in self._ids), np.int64, len(self._ids)
+        )
+        by_source: dict[str, int] = {}
+        source = np.fromiter(
+            (by_source.setdefault(self._source(a), len(by_source)) for a in range(len(name))),
+            np.int64, len(name),
+        )  # fmt: skip
+        return name, source, list(by_source)
+
     def _source(self, article: int) -> str:
         source = self._sources[article]
         return source if source is not None else "\0" + self._ids[article]
@@ -1165,130 +1177,139 @@ class PassageIndex:
             )
         del differ, first
 
-        table = _TableRows()
-        groups: list[_Group] = []
-        bounds = np.flatnonzero(np.diff(group_label)) + 1
+        starts = np.flatnonzero(np.concatenate(([True], group_label[1:] != group_label[:-1])))
         del group_label
-        for members, sims in zip(
-            np.split(grouped, bounds), np.split(similarity, bounds), strict=True
-        ):
-            self._decide_group(
-                members.tolist(), sims.tolist(), article, block, length, article_label,
-                corpus_min, table, groups, matched, int(prank[members[0]]),
-            )  # fmt: skip
-        if not len(table.article):
+        decided = self._decide_groups(
+            grouped, similarity, starts, prank, article, block, length, article_label,
+            corpus_min, matched,
+        )  # fmt: skip
+        if decided is None:
             return None
-        columns = table.sorted()
+        columns, groups = decided
         return _DecisionTable(self._ids, self._sources, *columns, groups, corpus_min)
 
-    def _decide_group(
+    def _decide_groups(
         self,
-        members: list[int],
-        sims: list[float],
+        members: np.ndarray,
+        sims: np.ndarray,
+        starts: np.ndarray,
+        prank: np.ndarray,
         article: np.ndarray,
         block: np.ndarray,
         length: np.ndarray,
         article_label: np.ndarray,
         corpus_min: int,
-        table: _TableRows,
-        groups: list[_Group],
         matched: np.ndarray,
-        number: int,
-    ) -> None:
-        """One group of copies of a passage, members in passage-rank order: a row per copy
-        in this run's articles (an earlier run's entries are evidence) into ``table``."""
-        articles = [int(article[m]) for m in members]
-        ids = self._ids
-        names = tuple(dict.fromkeys(ids[a] for a in articles))
-        if len(names) > 1:  # text found in another article
-            for m, a in zip(members, articles, strict=True):
-                if not self._previous[a]:
-                    matched[a] += int(length[m])
-        clusters = {int(article_label[a]) for a in articles}
-        if len(clusters) < 2:
-            # Repeats inside one article are the in-document pass's; copies inside a cluster of
-            # near-duplicate articles are reported by the cluster.
-            return
-        sources = [self._source(a) for a in articles]
-        per_source: dict[str, set[int]] = defaultdict(set)
-        for a, s in zip(articles, sources, strict=True):
-            per_source[s].add(int(article_label[a]))
-        longest = int(max(length[m] for m in members))
-        short = longest <= self.config.short_max_chars
-        corpus = short and len(per_source) >= corpus_min
-        closest = max(sims[1:])
-        first_label = int(article_label[articles[0]])
-        # An article's first line is its headline; where other articles show it further down
-        # (a teaser of it), it is theirs to lose, not this article's. A line that is the
+    ) -> tuple[_Columns6, list[_Group]] | None:
+        """Every group of copies of a passage at once: ``members`` are passages, by group
+        (groups begin at ``starts``) and in passage-rank order within one, with their
+        similarity to the group's first copy. A row per copy in this run's articles (an
+        earlier run's entries are evidence), and a :class:`_Group` per group that crosses
+        articles; and ``matched`` counts the characters of each article found elsewhere.
+
+        Array work, not a Python loop per copy: a footer on 30,000 pages is one group."""
+        config = self.config
+        count = len(members)
+        sizes = np.diff(np.append(starts, count))
+        group = np.repeat(np.arange(len(starts)), sizes)
+        position = np.arange(count) - starts[group]
+        owner = article[members].astype(np.int64)
+        label = article_label[owner]
+        previous = np.asarray(self._previous, dtype=bool)[owner]
+        chars = length[members].astype(np.int64)
+        name_codes, source_codes, source_names = self._name_and_source_codes()
+        name, source = name_codes[owner], source_codes[owner]
+        del name_codes, source_codes
+
+        def distinct(*columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            """The first member of each distinct (group, columns...), and for each member
+            the number of its distinct value (both in member order of first appearance of
+            nothing in particular: numbers index ``first``)."""
+            key = group
+            for column in columns:
+                _, code = np.unique(column, return_inverse=True)
+                _, key = np.unique(key, return_inverse=True)  # small numbers, no overflow
+                key = key * (int(code.max()) + 1) + code
+            _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+            return first, inverse
+
+        # Text found in another article (of another name): its characters are matched.
+        first_names, _ = distinct(name)
+        names_per_group = np.bincount(group[first_names], minlength=len(starts))
+        found = (names_per_group[group] > 1) & ~previous
+        np.add.at(matched, owner[found], chars[found])
+        # Repeats inside one article are the in-document pass's; copies inside a cluster of
+        # near-duplicate articles are reported by the cluster.
+        first_labels, _ = distinct(label)
+        crossing = np.bincount(group[first_labels], minlength=len(starts)) >= 2
+        kept = crossing[group]
+        if not kept.any():
+            return None
+        # Per group and source: the distinct clusters of its articles with the passage.
+        first_sources, source_of = distinct(source)
+        first_pairs, _ = distinct(source, label)
+        per_pair = np.bincount(source_of[first_pairs], minlength=len(first_sources))
+        per_source = per_pair[source_of]
+        sources = np.bincount(group[first_sources], minlength=len(starts))
+        longest = np.maximum.reduceat(chars, starts)
+        short = longest <= config.short_max_chars
+        corpus = short & (sources >= corpus_min)
+        later = np.where(position > 0, sims, -np.inf)
+        closest = np.maximum.reduceat(later, starts)
+        exact = np.minimum.reduceat(sims, starts) == 1.0
+        # An article's first line is its headline; where other articles show it further
+        # down (a teaser of it), it is theirs to lose, not this article's. A line that is the
         # first on every page (a masthead, a breadcrumb) is boilerplate everywhere.
-        heads = [int(block[m]) == 0 for m in members]
-        teased = any(heads) and not all(heads)
-        index = len(groups)
-        groups.append(_Group(
-            names, {s: len(labels) for s, labels in per_source.items()}, min(sims) == 1.0, number,
-        ))  # fmt: skip
-        for position, (m, a, s) in enumerate(zip(members, articles, sources, strict=True)):
-            if self._previous[a]:
-                continue
-            kind: PassageKind
-            if teased and heads[position]:
-                kind = "headline"
-            elif corpus:
-                kind = "corpus_boilerplate"
-            elif len(per_source[s]) >= 2 and (
-                short
-                or (
-                    longest <= self.config.site_max_chars
-                    and (
-                        len(per_source) == 1
-                        or len(per_source[s]) >= self.config.site_min_articles_when_shared
-                    )
-                )
-            ):
-                kind = "site_boilerplate"
-            else:
-                kind = "shared"
-            similarity = sims[position] if position else closest
-            first = kind == "headline" or int(article_label[a]) == first_label
-            table.add(a, int(block[m]), _KINDS.index(kind), similarity, first, index)
+        heads = block[members] == 0
+        head_count = np.add.reduceat(heads.astype(np.int64), starts)
+        teased = (head_count > 0) & (head_count < sizes)
+        g_short, g_corpus, g_sources = short[group], corpus[group], sources[group]
+        site = (per_source >= 2) & (
+            g_short
+            | (
+                (longest[group] <= config.site_max_chars)
+                & ((g_sources == 1) | (per_source >= config.site_min_articles_when_shared))
+            )
+        )
+        kind = np.full(count, _KINDS.index("shared"), dtype=np.int8)
+        kind[site] = _KINDS.index("site_boilerplate")
+        kind[g_corpus] = _KINDS.index("corpus_boilerplate")
+        kind[teased[group] & heads] = _KINDS.index("headline")
+        similarity = np.where(position > 0, sims, closest[group])
+        first = (kind == _KINDS.index("headline")) | (label == label[starts][group])
+        number = np.cumsum(crossing) - 1
+        rows = np.flatnonzero(kept & ~previous)
 
-
-class _TableRows:
-    """Decided passages as they are found, column by column (a tuple per row would cost ten
-    times the bytes)."""
-
-    def __init__(self) -> None:
-        self.article = array("i")
-        self.block = array("i")
-        self.kind = array("b")
-        self.similarity = array("d")
-        self.first = array("b")
-        self.group = array("i")
-
-    def add(
-        self, article: int, block: int, kind: int, similarity: float, first: bool, group: int
-    ) -> None:
-        self.article.append(article)
-        self.block.append(block)
-        self.kind.append(kind)
-        self.similarity.append(similarity)
-        self.first.append(first)
-        self.group.append(group)
-
-    def sorted(
-        self,
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """The columns as arrays for :class:`_DecisionTable`, by article and block."""
-        article = np.frombuffer(self.article, dtype=np.intc).astype(np.int32)
-        block = np.frombuffer(self.block, dtype=np.intc).astype(np.int32)
-        order = np.lexsort((block, article))
-        return (
-            article[order], block[order],
-            np.frombuffer(self.kind, dtype=np.int8)[order],
-            np.frombuffer(self.similarity, dtype=np.float64)[order],
-            np.frombuffer(self.first, dtype=np.int8)[order].astype(bool),
-            np.frombuffer(self.group, dtype=np.intc)[order].astype(np.int32),
+        # Each group's names and sources, all gathered at once, then sliced per group.
+        by_name = np.sort(first_names)
+        name_bounds = np.searchsorted(group[by_name], np.arange(len(starts) + 1)).tolist()
+        all_names = np.array(self._ids, dtype=object)[owner[by_name]].tolist()
+        by_source = np.sort(first_sources)
+        source_bounds = np.searchsorted(group[by_source], np.arange(len(starts) + 1)).tolist()
+        all_sources = np.array(source_names, dtype=object)[source[by_source]].tolist()
+        all_counts = per_source[by_source].tolist()
+        first_copy = prank[members[starts]].tolist()
+        groups = [
+            _Group(
+                tuple(all_names[name_bounds[g] : name_bounds[g + 1]]),
+                dict(zip(all_sources[source_bounds[g] : source_bounds[g + 1]],
+                         all_counts[source_bounds[g] : source_bounds[g + 1]], strict=True)),
+                bool(exact[g]), first_copy[g],
+            )
+            for g in np.flatnonzero(crossing).tolist()
+        ]  # fmt: skip
+        if not len(rows):
+            return None
+        order = np.lexsort((block[members[rows]], owner[rows]))
+        rows = rows[order]
+        columns = (
+            owner[rows].astype(np.int32), block[members[rows]].astype(np.int32), kind[rows],
+            similarity[rows].astype(np.float64), first[rows], number[group[rows]].astype(np.int32),
         )  # fmt: skip
+        return columns, groups
+
+
+_Columns6 = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
 def _band_keys_of(
@@ -1339,7 +1360,20 @@ def band_candidates(keys: np.ndarray, rank: np.ndarray) -> tuple[np.ndarray, np.
     """The :data:`CandidateFinder` of one process: a sort per band."""
     heads, others = [], []
     for key in keys:
-        order = np.lexsort((rank, key))
+        # Most keys are in no bucket with another: find the ones that are with one quick
+        # sort, and order only those by (key, rank), a stable sort of two keys that costs
+        # several times more (the same pairs, in the same order, as ordering them all).
+        by_key = np.argsort(key)
+        sorted_key = key[by_key]
+        repeated = np.zeros(len(key), dtype=bool)
+        same = sorted_key[1:] == sorted_key[:-1]
+        repeated[1:] |= same
+        repeated[:-1] |= same
+        shared = by_key[repeated]
+        del by_key, sorted_key, repeated, same
+        if not len(shared):
+            continue
+        order = shared[np.lexsort((rank[shared], key[shared]))]
         sorted_key = key[order]
         new = np.concatenate(([True], sorted_key[1:] != sorted_key[:-1]))
         head = order[np.maximum.accumulate(np.where(new, np.arange(len(order)), 0))]

@@ -7,6 +7,7 @@ pre-filter, segmentation) beside the slow, obvious way of computing the same thi
 from __future__ import annotations
 
 import itertools
+import random
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +16,7 @@ from hypothesis import strategies as st
 
 from cleaner.config import DEFAULT_CONFIG
 from cleaner.core import Cleaner
+from cleaner.corpus import band_candidates
 from cleaner.duplicates import ShingleCache, _may_pair_within, prepare_caches
 from cleaner.minhash import fold_forms, fold_texts, jaccard, shingle_hashes, shingle_text
 from cleaner.model import Block
@@ -302,3 +304,40 @@ def test_segmentation_on_every_fixture() -> None:
         text = path.read_text(encoding="utf-8")
         assert segment_blocks(text) == _segment_line_by_line(text), path
     assert len(segment_blocks(_WRAPPED)) == 1
+
+
+def _band_candidates_by_sorting_everything(
+    keys: np.ndarray, rank: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """band_candidates as first written: every member ordered by (key, rank)."""
+    heads, others = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
+    for key in keys:
+        if not len(key):
+            continue
+        order = np.lexsort((rank, key))
+        ordered = key[order]
+        new = np.concatenate(([True], ordered[1:] != ordered[:-1]))
+        head = order[np.maximum.accumulate(np.where(new, np.arange(len(order)), 0))]
+        heads.append(head[~new])
+        others.append(order[~new])
+    return np.concatenate(heads), np.concatenate(others)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.integers(0, 4),
+    st.integers(0, 40),
+    st.integers(1, 50),
+    st.randoms(use_true_random=False),
+)
+def test_lsh_candidates_from_repeated_keys_only_equal_sorting_every_key(
+    bands: int, members: int, distinct: int, rng: random.Random
+) -> None:
+    values = [rng.randrange(2**64) for _ in range(distinct)]
+    keys = np.array(
+        [[rng.choice(values) for _ in range(members)] for _ in range(bands)], dtype=np.uint64
+    ).reshape(bands, members)
+    rank = np.array(rng.sample(range(10 * members + 1), members), dtype=np.int64)
+    heads, others = band_candidates(keys, rank)
+    expected = _band_candidates_by_sorting_everything(keys, rank)
+    assert heads.tolist() == expected[0].tolist() and others.tolist() == expected[1].tolist()
