@@ -47,6 +47,7 @@ the RSS of the process that forked it. CPU seconds are user + system of the whol
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import shutil
@@ -659,12 +660,15 @@ def measure(command: Sequence[str], log: Path) -> Measured:
     )
 
 
-def cleaner_command(dump: Path, output: Path, report: Path, jobs: int) -> list[str]:
+def cleaner_command(
+    dump: Path, output: Path, report: Path, jobs: int, engine: str = "local"
+) -> list[str]:
     script = Path(sys.executable).parent / "cleaner"
     program = [str(script)] if script.exists() else [sys.executable, "-m", "cleaner"]
     return [
         *program, "clean", str(dump), "--format", "jsonl", "--exclude", "truth-*",
         "-o", str(output), "--report", str(report), "--jobs", str(jobs),
+        *(["--engine", engine] if engine != "local" else []),
     ]  # fmt: skip
 
 
@@ -682,16 +686,20 @@ def _rate(count: float, seconds: float, digits: int = 1) -> float | None:
     return round(count / seconds, digits) if seconds > 0 else None
 
 
-def run_cleaner(dump: Path, work: Path, jobs: int, score: bool = True) -> dict[str, Any]:
+def run_cleaner(
+    dump: Path, work: Path, jobs: int, score: bool = True, engine: str = "local"
+) -> dict[str, Any]:
     output, report, log = work / "cleaner-out", work / "cleaner-report.jsonl", work / "cleaner.log"
     shutil.rmtree(output, ignore_errors=True)
-    measured = measure(cleaner_command(dump, output, report, jobs), log)
+    measured = measure(cleaner_command(dump, output, report, jobs, engine), log)
     _checked(measured, "cleaner", log)
     result: dict[str, Any] = {
         "system": "cleaner",
-        "command": " ".join(cleaner_command(dump, Path("OUT"), Path("REPORT"), jobs)),
+        "engine": engine,
+        "command": " ".join(cleaner_command(dump, Path("OUT"), Path("REPORT"), jobs, engine)),
         "jobs": jobs,
         **measured.to_json(),
+        "output_digest": output_digest(output, report),
         "summary": [
             line.removeprefix("cleaner: ")
             for line in log.read_text("utf-8").splitlines()
@@ -711,6 +719,20 @@ def run_cleaner(dump: Path, work: Path, jobs: int, score: bool = True) -> dict[s
     result["articles_per_second"] = _rate(result["articles"], measured.seconds)
     result["mb_per_second"] = _rate(result["text_bytes"] / MB, measured.seconds, 2)
     return result
+
+
+def output_digest(output: Path, report: Path) -> str:
+    """SHA-256 over every output file (by name) and the report: equal runs, equal digests."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in output.rglob("*") if p.is_file()):
+        digest.update(str(path.relative_to(output)).encode("utf-8") + b"\0")
+        with path.open("rb") as handle:
+            while block := handle.read(1 << 20):
+                digest.update(block)
+    with report.open("rb") as handle:
+        while block := handle.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _text_bytes(dump: Path, limit: int | None = None) -> int:
@@ -907,32 +929,49 @@ def generate(folder: Path, articles: int) -> None:
 
 
 def scaling(
-    sizes: Sequence[int], dumps_dir: Path, work: Path, jobs: int, score: bool
+    sizes: Sequence[int],
+    dumps_dir: Path,
+    work: Path,
+    jobs: int,
+    score: bool,
+    engines: Sequence[str] = ("local",),
 ) -> dict[str, Any]:
+    """cleaner alone on each size, with each engine (the Dask engine on a local cluster of
+    ``jobs`` workers): time, memory, and whether its output and report equal the local
+    engine's, byte for byte."""
     rows = []
     for articles in sizes:
         dump = scaling_dump(dumps_dir, articles)
-        print(f"cleaner on {dump}...", file=sys.stderr, flush=True)
-        result = run_cleaner(dump, work, jobs, score=score)
-        shutil.rmtree(work / "cleaner-out", ignore_errors=True)
-        rows.append({"dump": str(dump), **result})
-    first = rows[0]
+        for engine in engines:
+            print(f"cleaner ({engine} engine) on {dump}...", file=sys.stderr, flush=True)
+            result = run_cleaner(dump, work, jobs, score=score, engine=engine)
+            shutil.rmtree(work / "cleaner-out", ignore_errors=True)
+            rows.append({"dump": str(dump), **result})
+    firsts = {r["engine"]: r for r in reversed(rows)}
+    local = {r["articles"]: r for r in rows if r["engine"] == "local"}
     for row in rows:
+        first = firsts[row["engine"]]
         per_article = row["seconds"] / row["articles"]
         row["time_per_article_vs_first"] = round(
             per_article / (first["seconds"] / first["articles"]), 2
         )
+        base = local.get(row["articles"])
+        if row["engine"] != "local" and base is not None:
+            row["seconds_vs_local"] = round(row["seconds"] / base["seconds"], 2)
+            row["same_output_as_local"] = row["output_digest"] == base["output_digest"]
     meta = run_metadata(jobs=jobs, cleaner_package=str(Path(cleaner.__file__).parent))
     return {"meta": meta, "runs": rows}
 
 
 def print_scaling(data: dict[str, Any]) -> None:
-    header = ["articles", "seconds", "art/s", "MB/s", "cpu s", "tree MiB", "proc MiB",
-              "s/article vs first", "load before"]  # fmt: skip
+    header = ["engine", "articles", "seconds", "art/s", "MB/s", "cpu s", "tree MiB",
+              "proc MiB", "s/article vs first", "vs local", "same output",
+              "load before"]  # fmt: skip
     rows = [
-        [r["articles"], r["seconds"], r["articles_per_second"], r["mb_per_second"],
-         r["cpu_seconds"], r["peak_tree_rss_mib"], r["peak_process_rss_mib"],
-         r["time_per_article_vs_first"], r["load_before"][0]]
+        [r.get("engine", "local"), r["articles"], r["seconds"], r["articles_per_second"],
+         r["mb_per_second"], r["cpu_seconds"], r["peak_tree_rss_mib"], r["peak_process_rss_mib"],
+         r["time_per_article_vs_first"], r.get("seconds_vs_local"),
+         {True: "yes", False: "NO"}.get(r.get("same_output_as_local")), r["load_before"][0]]
         for r in data["runs"]
     ]  # fmt: skip
     print(format_table(rows, header))
@@ -965,6 +1004,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="peers run on the first N articles (cleaner always on the whole dump)",
     )  # fmt: skip
     parser.add_argument("--scaling", help="sizes, e.g. 10000,100000: cleaner alone per size")
+    parser.add_argument(
+        "--engines", default="local",
+        help="scaling: engines to run each size with, e.g. local,dask (a local Dask cluster)",
+    )  # fmt: skip
     parser.add_argument("--dumps-dir", type=Path, default=Path(tempfile.gettempdir()))
     parser.add_argument("--score", action="store_true", help="scaling: score each run too")
     parser.add_argument("--keep", action="store_true", help="keep the outputs under --work")
@@ -988,7 +1031,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.scaling:
             sizes = [int(s) for s in args.scaling.split(",")]
-            data = scaling(sizes, args.dumps_dir, work, args.jobs, args.score)
+            engines = [e.strip() for e in args.engines.split(",") if e.strip()]
+            data = scaling(sizes, args.dumps_dir, work, args.jobs, args.score, engines)
             _update_results(args.output, "scaling", data)
             print_scaling(data)
         else:

@@ -548,7 +548,7 @@ class _CorpusRun:
             try:
                 raw, _ = open_input(job.source)
                 with raw, closing(decompressed_reader(raw, compression_of(job.source))) as lines:
-                    chunked = _numbered_chunks(lines)
+                    chunked = _numbered_chunks(lines, workers.chunk_scale)
                     for signed in workers.map(_sign_line_chunk, chunked, settings, spec,
                                               job.display):  # fmt: skip
                         add(signed)
@@ -1144,8 +1144,12 @@ class _ReadError(Exception):
     """Reading or decompressing an input failed part way: the file fails, never half-written."""
 
 
-def _numbered_chunks(lines: Iterable[bytes]) -> Iterator[list[tuple[int, bytes]]]:
-    """Non-blank lines with their 1-based numbers, in chunks of bounded size."""
+def _numbered_chunks(
+    lines: Iterable[bytes], scale: int = 1
+) -> Iterator[list[tuple[int, bytes]]]:
+    """Non-blank lines with their 1-based numbers, in chunks of bounded size (``scale``
+    times CHUNK_LINES lines or CHUNK_BYTES bytes)."""
+    most_lines, most_bytes = CHUNK_LINES * scale, CHUNK_BYTES * scale
     chunk: list[tuple[int, bytes]] = []
     size = 0
     number = 0
@@ -1155,7 +1159,7 @@ def _numbered_chunks(lines: Iterable[bytes]) -> Iterator[list[tuple[int, bytes]]
                 continue
             chunk.append((number, line))
             size += len(line)
-            if len(chunk) >= CHUNK_LINES or size >= CHUNK_BYTES:
+            if len(chunk) >= most_lines or size >= most_bytes:
                 yield chunk
                 chunk, size = [], 0
     except (OSError, EOFError, zlib.error) as exc:
@@ -1298,7 +1302,8 @@ class _RecordRun:
         rewritten = False
         hint = self._hint(job)
         try:
-            for outcomes in self._map(job.display, _numbered_chunks(lines)):
+            chunks = _numbered_chunks(lines, self.workers.chunk_scale)
+            for outcomes in self._map(job.display, chunks):
                 out = bytearray()
                 for o, report_lines in outcomes:
                     if o.output is None:

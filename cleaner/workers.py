@@ -73,6 +73,9 @@ class Workers:
     results do not depend on the number of processes.
     """
 
+    #: JSON Lines chunks are this many times the command line's chunk size.
+    chunk_scale = 1
+
     def __init__(self, config: CleanerConfig, processes: int) -> None:
         self.config = config
         self.processes = processes
