@@ -592,8 +592,7 @@ class _CorpusRun:
     def summary(self, move_duplicates: Path | None, drop_duplicates: bool) -> list[str]:
         clusters = self.decisions.clusters
         copies = sum(len(c.copies) for c in clusters)
-        shared = self.decisions.shared()
-        groups = len({d.group for d in shared})
+        shared, groups = self.decisions.shared_counts()
         articles = len(self.digests)
         line = f"corpus pass: {articles} article{'s' if articles != 1 else ''}"
         if self.previous:
@@ -601,7 +600,7 @@ class _CorpusRun:
         line += (
             f", {copies} near-duplicate{'s' if copies != 1 else ''} in {len(clusters)} "
             f"cluster{'s' if len(clusters) != 1 else ''}, {groups} passage"
-            f"{'s' if groups != 1 else ''} shared across sources ({len(shared)} copies, "
+            f"{'s' if groups != 1 else ''} shared across sources ({shared} copies, "
             f"{'later ones dropped' if self.settings.drop_shared else 'kept'})"
         )
         if copies and move_duplicates is None and not drop_duplicates:

@@ -53,6 +53,8 @@ from cleaner.segment import block_spans
 _SIGN_GROUP_CHARS = 1 << 17
 #: Pairs of signatures compared per step.
 _PAIR_STEP = 1 << 13
+#: Band keys made per step of :meth:`PassageIndex._similar` (8 bytes a band and row).
+_KEY_BYTES = 128 << 20
 #: Names shown in one evidence string before "(+N more)".
 _EVIDENCE_NAMES = 3
 #: Evidence strings kept for reuse (cleared when full).
@@ -251,19 +253,27 @@ class _DecisionTable:
     group: np.ndarray  # int32, index into ``groups``
     groups: list[_Group]
     corpus_min: int
-    #: Article id -> its rows (start, end).
-    rows: dict[str, tuple[int, int]] = field(default_factory=dict)
+    #: Article id -> its number k: its rows are ``bounds[k]:bounds[k + 1]`` (a million
+    #: articles' (start, end) tuples would cost 100 MB more).
+    rows: dict[str, int] = field(default_factory=dict)
+    bounds: np.ndarray = field(default_factory=lambda: np.zeros(1, dtype=np.int64))
     #: Evidence up to the similarity, by (group, kind, source, article named in it).
     _heads: dict[tuple[int, int, str, str | None], str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not len(self.article):
             return
-        bounds = np.flatnonzero(np.diff(self.article)) + 1
-        starts = np.concatenate(([0], bounds)).tolist()
-        ends = [*bounds.tolist(), len(self.article)]
-        owners = self.article[starts].tolist()
-        self.rows = {self.ids[a]: (s, e) for a, s, e in zip(owners, starts, ends, strict=True)}
+        starts = np.flatnonzero(np.concatenate(([True], self.article[1:] != self.article[:-1])))
+        self.bounds = np.append(starts, len(self.article))
+        ids = self.ids
+        self.rows = {ids[a]: k for k, a in enumerate(self.article[starts].tolist())}
+
+    def span(self, article_id: str) -> tuple[int, int] | None:
+        """The article's rows (start, end), if it has any."""
+        k = self.rows.get(article_id)
+        if k is None:
+            return None
+        return int(self.bounds[k]), int(self.bounds[k + 1])
 
     def decision(self, row: int) -> PassageDecision:
         return self._decision(
@@ -287,7 +297,7 @@ class _DecisionTable:
     def corpus_for(self, article_id: str, drop_shared: bool) -> ArticleCorpus | None:
         """:meth:`CorpusDecisions.for_article`, made from the rows without a
         :class:`PassageDecision` each (the command line asks for every article)."""
-        found = self.rows.get(article_id)
+        found = self.span(article_id)
         if found is None:
             return None
         start, end = found
@@ -339,7 +349,10 @@ class _DecisionTable:
         return rule_id, head + _similarity_words(similarity)
 
     def for_article(self, article_id: str) -> dict[int, PassageDecision]:
-        start, end = self.rows[article_id]
+        found = self.span(article_id)
+        if found is None:
+            raise KeyError(article_id)
+        start, end = found
         # The article's rows as Python values at once: a numpy scalar per field and row
         # costs more than the decision itself (the command line asks for every article).
         columns = zip(
@@ -468,6 +481,15 @@ class CorpusDecisions:
         found = [table.decision(r) for r in rows]
         found.sort(key=lambda d: (article_order(d.article_id), d.block))
         return found
+
+    def shared_counts(self) -> tuple[int, int]:
+        """How many passages :meth:`shared` lists, and in how many groups of copies: counted
+        on the table, without making a decision a row (a million articles share millions)."""
+        table = self._table
+        if table is None:
+            return 0, 0
+        rows = table.group[table.kind >= _KINDS.index("shared")]
+        return len(rows), len({table.groups[g].number for g in np.unique(rows).tolist()})
 
     def cluster_of(self, article_id: str) -> DuplicateCluster | None:
         return self._cluster_of.get(article_id)
@@ -919,9 +941,7 @@ class PassageIndex:
         first = len(self._ids)
         self._ids.extend(batch.ids)
         names = self._source_names
-        self._sources.extend(
-            s if s is None else names.setdefault(s, s) for s in batch.sources
-        )
+        self._sources.extend(s if s is None else names.setdefault(s, s) for s in batch.sources)
         self._previous.extend([previous] * len(batch.ids))
         self._article_signatures.append(batch.signatures)
         self._chars.append(batch.chars)
@@ -1019,9 +1039,7 @@ class PassageIndex:
 
         def shares() -> dict[str, tuple[int, int]]:
             return {
-                ids[a]: (int(chars[a]), int(matched[a]))
-                for a in range(len(ids))
-                if not previous[a]
+                ids[a]: (int(chars[a]), int(matched[a])) for a in range(len(ids)) if not previous[a]
             }
 
         return CorpusDecisions(passages, clusters, corpus_min, shares)
@@ -1112,23 +1130,38 @@ class PassageIndex:
         empty = np.zeros(0, dtype=np.int64)
         if len(members) < 2:
             return empty, empty
-        keys = _band_keys_of(signatures, rows, *self.config.lsh_params())
-        heads, others = self._candidates(keys, rank[members])
-        del keys
-        if not len(heads):
-            return empty, empty
-        # Distinct pairs as one integer each: a 1-D unique sorts 8 bytes a pair, not rows.
+        bands, band_rows = self.config.lsh_params()
         count = len(members)
-        pairs = np.unique(np.asarray(heads, dtype=np.int64) * count + others)
-        del heads, others
-        u, v = np.divmod(pairs, count)
-        del pairs
-        keep = np.empty(len(u), dtype=bool)
-        step = _PAIR_STEP
-        for s in range(0, len(u), step):
-            agree = _agreement(signatures, rows[u[s : s + step]], rows[v[s : s + step]])
-            keep[s : s + step] = agree >= threshold
-        return members[u[keep]], members[v[keep]]
+        member_rank = rank[members]
+        # A few bands at a time (their keys within _KEY_BYTES), each step's candidates
+        # verified and let go before the next step's are found: memory holds one step's
+        # candidates and the pairs verified so far, not every band's candidates at once.
+        step = max(1, _KEY_BYTES // (8 * count))
+        found: list[np.ndarray] = []
+        for first in range(0, bands, step):
+            keys = _band_keys_of(signatures, rows, min(step, bands - first), band_rows, first)
+            heads, others = self._candidates(keys, member_rank)
+            del keys
+            if not len(heads):
+                continue
+            # Distinct pairs as one integer each: a 1-D unique sorts 8 bytes a pair.
+            pairs = np.unique(np.asarray(heads, dtype=np.int64) * count + others)
+            del heads, others
+            if found:  # already verified in an earlier step: not again
+                pairs = pairs[~np.isin(pairs, found[-1], assume_unique=True)]
+            u, v = np.divmod(pairs, count)
+            keep = np.empty(len(u), dtype=bool)
+            for s in range(0, len(u), _PAIR_STEP):
+                chunk = slice(s, s + _PAIR_STEP)
+                agree = _agreement(signatures, rows[u[chunk]], rows[v[chunk]])
+                keep[chunk] = agree >= threshold
+            del u, v
+            found.append(np.union1d(found[-1], pairs[keep]) if found else pairs[keep])
+            del pairs, keep
+        if not found:
+            return empty, empty
+        u, v = np.divmod(found[-1], count)
+        return members[u], members[v]
 
     def _passage_decisions(
         self, rank: np.ndarray, article_label: np.ndarray, corpus_min: int, matched: np.ndarray
@@ -1200,6 +1233,9 @@ class PassageIndex:
         )  # fmt: skip
         if decided is None:
             return None
+        # Let go of this step's arrays before the table makes its per-article map: the
+        # highest memory of a decision on a million articles was there, with them alive.
+        del grouped, similarity, starts, prank, article, block, length, digest, signed
         columns, groups = decided
         return _DecisionTable(self._ids, self._sources, *columns, groups, corpus_min)
 
@@ -1321,16 +1357,19 @@ _Columns6 = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np
 
 
 def _band_keys_of(
-    signatures: _Chunked, rows: np.ndarray, bands: int, band_rows: int
+    signatures: _Chunked, rows: np.ndarray, bands: int, band_rows: int, first: int = 0
 ) -> np.ndarray:
-    """:func:`band_keys` of some rows of chunked signatures, a chunk at a time."""
+    """:func:`band_keys` of some rows of chunked signatures, a chunk at a time: ``bands``
+    bands from band ``first``."""
     keys = np.empty((bands, len(rows)), dtype=np.uint64)
     order = np.argsort(rows, kind="stable")
     ordered = rows[order]
     for start, chunk in signatures.chunks():
         lo, hi = np.searchsorted(ordered, (start, start + len(chunk))).tolist()
         if lo < hi:
-            keys[:, order[lo:hi]] = band_keys(chunk, ordered[lo:hi] - start, bands, band_rows)
+            keys[:, order[lo:hi]] = band_keys(
+                chunk, ordered[lo:hi] - start, bands, band_rows, first
+            )
     return keys
 
 
@@ -1348,13 +1387,16 @@ def _agreement(signatures: _Chunked, a: np.ndarray, b: np.ndarray) -> np.ndarray
 CandidateFinder = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 
 
-def band_keys(signatures: np.ndarray, members: np.ndarray, bands: int, rows: int) -> np.ndarray:
-    """One 64-bit key per band and member (bands × members): the band's ``rows`` signature
-    values hashed together (FNV-style, one band's columns at a time: a copy of all rows
-    would double the index)."""
+def band_keys(
+    signatures: np.ndarray, members: np.ndarray, bands: int, rows: int, first: int = 0
+) -> np.ndarray:
+    """One 64-bit key per band and member (bands × members), for ``bands`` bands from band
+    ``first``: the band's ``rows`` signature values hashed together (FNV-style, one band's
+    columns at a time: a copy of all rows would double the index)."""
     keys = np.zeros((bands, len(members)), dtype=np.uint64)
     for band in range(bands):
-        sub = signatures[members, band * rows : (band + 1) * rows].astype(np.uint64)
+        at = (first + band) * rows
+        sub = signatures[members, at : at + rows].astype(np.uint64)
         key = keys[band]
         with np.errstate(over="ignore"):
             for column in range(rows):

@@ -88,6 +88,7 @@ def test_seeds_as_one_corpus_report_the_shared_quote_and_remove_nothing() -> Non
         assert decisions.verdicts(stem) == {}
     shared = decisions.shared()
     assert {d.article_id[:3] for d in shared} == {"000", "002"}
+    assert decisions.shared_counts() == (len(shared), len({d.group for d in shared}))
     for decision in shared:
         assert SANDERS in blocks[decision.article_id][decision.block].text
         assert not decision.removed and decision.verdict() is None
@@ -137,6 +138,7 @@ def test_a_long_paragraph_repeated_in_one_source_and_quoted_elsewhere_is_kept() 
     decisions = _decide(articles)
     assert all(decisions.verdicts(a) == {} for a, _, _ in articles)
     assert len(decisions.shared()) == 3
+    assert decisions.shared_counts() == (3, 1)
     # A site that repeats it on three of its pages owns it, even if one other page quotes it.
     decisions = _decide([*articles, ("s-3", "s.com", [PARAGRAPHS[7], wire])])
     for article in ("s-1", "s-2", "s-3"):

@@ -14,9 +14,10 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cleaner import corpus as corpus_module
 from cleaner.config import DEFAULT_CONFIG
 from cleaner.core import Cleaner
-from cleaner.corpus import band_candidates
+from cleaner.corpus import PassageIndex, band_candidates
 from cleaner.duplicates import ShingleCache, _may_pair_within, prepare_caches
 from cleaner.minhash import fold_forms, fold_texts, jaccard, shingle_hashes, shingle_text
 from cleaner.model import Block
@@ -146,8 +147,10 @@ _PARAGRAPH = st.sampled_from([line for line in _LINES if len(line) >= 100] or ["
             _PARAGRAPH,
             st.tuples(
                 _PARAGRAPH,
-                st.lists(st.tuples(st.integers(0, 60), st.sampled_from(["the", "a", "Trump"])),
-                         max_size=4),
+                st.lists(
+                    st.tuples(st.integers(0, 60), st.sampled_from(["the", "a", "Trump"])),
+                    max_size=4,
+                ),
             ).map(lambda p: _edited(*p)),
             st.text(alphabet="abc de", min_size=100, max_size=140),
         ),
@@ -186,8 +189,9 @@ _DOCUMENT = st.lists(
         _PARAGRAPH,
         st.tuples(
             _PARAGRAPH,
-            st.lists(st.tuples(st.integers(0, 60), st.sampled_from(["the", "a", "Trump"])),
-                     max_size=4),
+            st.lists(
+                st.tuples(st.integers(0, 60), st.sampled_from(["the", "a", "Trump"])), max_size=4
+            ),
         ).map(lambda p: _edited(*p)),
         st.sampled_from(_EXAMPLES),
         st.text(alphabet="abc de", min_size=100, max_size=140),
@@ -341,3 +345,41 @@ def test_lsh_candidates_from_repeated_keys_only_equal_sorting_every_key(
     heads, others = band_candidates(keys, rank)
     expected = _band_candidates_by_sorting_everything(keys, rank)
     assert heads.tolist() == expected[0].tolist() and others.tolist() == expected[1].tolist()
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.randoms(use_true_random=False), st.integers(2, 60))
+def test_lsh_edges_found_a_band_at_a_time_equal_all_bands_at_once(
+    rng: random.Random, count: int
+) -> None:
+    # Signatures in families of near copies (a share of values changed), so that some
+    # candidates verify and some do not; the threshold sits between them.
+    num_perm = 64
+    base = [[rng.randrange(2**32) for _ in range(num_perm)] for _ in range(max(1, count // 5))]
+    rows = []
+    for _ in range(count):
+        row = list(rng.choice(base))
+        for i in rng.sample(range(num_perm), rng.choice([0, 8, 20, 40])):
+            row[i] = rng.randrange(2**32)
+        rows.append(row)
+    index = PassageIndex(num_perm=num_perm)
+    signatures = corpus_module._Chunked(np.uint32, num_perm)
+    signatures.append(np.array(rows, dtype=np.uint32))
+    members = np.arange(count, dtype=np.int64)
+    rank = np.array(rng.sample(range(3 * count), count), dtype=np.int64)
+    every = index._similar(signatures, members, members, rank, 0.6)
+    old, corpus_module._KEY_BYTES = corpus_module._KEY_BYTES, 1  # one band a step
+    try:
+        banded = index._similar(signatures, members, members, rank, 0.6)
+    finally:
+        corpus_module._KEY_BYTES = old
+    assert every[0].tolist() == banded[0].tolist() and every[1].tolist() == banded[1].tolist()
+    # And what they find is every candidate pair at the threshold, by brute force.
+    keys = corpus_module.band_keys(signatures.joined(), members, *index.config.lsh_params())
+    expected = set()
+    for a, b in itertools.combinations(range(count), 2):
+        if (keys[:, a] == keys[:, b]).any():
+            agree = (signatures.joined()[a] == signatures.joined()[b]).mean()
+            if agree >= 0.6:
+                expected.add((a, b) if rank[a] < rank[b] else (b, a))
+    assert set(zip(every[0].tolist(), every[1].tolist(), strict=True)) <= expected
