@@ -53,8 +53,9 @@ from cleaner.segment import block_spans
 _SIGN_GROUP_CHARS = 1 << 17
 #: Pairs of signatures compared per step.
 _PAIR_STEP = 1 << 13
-#: Band keys made per step of :meth:`PassageIndex._similar` (8 bytes a band and row).
-_KEY_BYTES = 128 << 20
+#: Band keys (8 bytes a band and row) up to which :meth:`PassageIndex._similar` finds the
+#: candidates of all bands at once (one call of the candidate finder; one shuffle on Dask).
+_KEY_BYTES = 512 << 20
 #: Names shown in one evidence string before "(+N more)".
 _EVIDENCE_NAMES = 3
 #: Evidence strings kept for reuse (cleared when full).
@@ -1133,34 +1134,29 @@ class PassageIndex:
         bands, band_rows = self.config.lsh_params()
         count = len(members)
         member_rank = rank[members]
-        # A few bands at a time (their keys within _KEY_BYTES), each step's candidates
-        # verified and let go before the next step's are found: memory holds one step's
-        # candidates and the pairs verified so far, not every band's candidates at once.
-        step = max(1, _KEY_BYTES // (8 * count))
-        found: list[np.ndarray] = []
+        keys = _band_keys_of(signatures, rows, bands, band_rows)
+        # All bands' candidates at once when their keys fit in _KEY_BYTES; else a band at a
+        # time, each band's candidates verified and let go before the next band's are found,
+        # so that memory holds one band's candidates.
+        step = bands if keys.nbytes <= _KEY_BYTES else 1
+        verified = np.zeros(0, dtype=np.int64)  # pairs as head * count + other, sorted
         for first in range(0, bands, step):
-            keys = _band_keys_of(signatures, rows, min(step, bands - first), band_rows, first)
-            heads, others = self._candidates(keys, member_rank)
-            del keys
+            heads, others = self._candidates(keys[first : first + step], member_rank)
             if not len(heads):
                 continue
             # Distinct pairs as one integer each: a 1-D unique sorts 8 bytes a pair.
             pairs = np.unique(np.asarray(heads, dtype=np.int64) * count + others)
             del heads, others
-            if found:  # already verified in an earlier step: not again
-                pairs = pairs[~np.isin(pairs, found[-1], assume_unique=True)]
-            u, v = np.divmod(pairs, count)
-            keep = np.empty(len(u), dtype=bool)
-            for s in range(0, len(u), _PAIR_STEP):
-                chunk = slice(s, s + _PAIR_STEP)
-                agree = _agreement(signatures, rows[u[chunk]], rows[v[chunk]])
-                keep[chunk] = agree >= threshold
-            del u, v
-            found.append(np.union1d(found[-1], pairs[keep]) if found else pairs[keep])
+            if len(verified):  # verified in an earlier band: not again
+                pairs = pairs[~np.isin(pairs, verified, assume_unique=True)]
+            keep = np.empty(len(pairs), dtype=bool)
+            for s in range(0, len(pairs), _PAIR_STEP):
+                u, v = np.divmod(pairs[s : s + _PAIR_STEP], count)
+                keep[s : s + _PAIR_STEP] = _agreement(signatures, rows[u], rows[v]) >= threshold
+            verified = np.union1d(verified, pairs[keep])
             del pairs, keep
-        if not found:
-            return empty, empty
-        u, v = np.divmod(found[-1], count)
+        del keys
+        u, v = np.divmod(verified, count)
         return members[u], members[v]
 
     def _passage_decisions(
@@ -1323,6 +1319,10 @@ class PassageIndex:
         first = (kind == _KINDS.index("headline")) | (label == label[starts][group])
         number = np.cumsum(crossing) - 1
         rows = np.flatnonzero(kept & ~previous)
+        # Arrays of a row per copy that the rest does not need: let go of before the groups
+        # are made (the highest memory of a decision on a million articles was there).
+        del position, label, previous, chars, name, keyed, found, kept, source_of, later
+        del heads, g_short, g_corpus, g_sources, site
 
         # Each group's names and sources, all gathered at once, then sliced per group.
         by_name = np.sort(first_names)
@@ -1357,19 +1357,16 @@ _Columns6 = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np
 
 
 def _band_keys_of(
-    signatures: _Chunked, rows: np.ndarray, bands: int, band_rows: int, first: int = 0
+    signatures: _Chunked, rows: np.ndarray, bands: int, band_rows: int
 ) -> np.ndarray:
-    """:func:`band_keys` of some rows of chunked signatures, a chunk at a time: ``bands``
-    bands from band ``first``."""
+    """:func:`band_keys` of some rows of chunked signatures, a chunk at a time."""
     keys = np.empty((bands, len(rows)), dtype=np.uint64)
     order = np.argsort(rows, kind="stable")
     ordered = rows[order]
     for start, chunk in signatures.chunks():
         lo, hi = np.searchsorted(ordered, (start, start + len(chunk))).tolist()
         if lo < hi:
-            keys[:, order[lo:hi]] = band_keys(
-                chunk, ordered[lo:hi] - start, bands, band_rows, first
-            )
+            keys[:, order[lo:hi]] = band_keys(chunk, ordered[lo:hi] - start, bands, band_rows)
     return keys
 
 
@@ -1387,16 +1384,13 @@ def _agreement(signatures: _Chunked, a: np.ndarray, b: np.ndarray) -> np.ndarray
 CandidateFinder = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 
 
-def band_keys(
-    signatures: np.ndarray, members: np.ndarray, bands: int, rows: int, first: int = 0
-) -> np.ndarray:
-    """One 64-bit key per band and member (bands × members), for ``bands`` bands from band
-    ``first``: the band's ``rows`` signature values hashed together (FNV-style, one band's
-    columns at a time: a copy of all rows would double the index)."""
+def band_keys(signatures: np.ndarray, members: np.ndarray, bands: int, rows: int) -> np.ndarray:
+    """One 64-bit key per band and member (bands × members): the band's ``rows`` signature
+    values hashed together (FNV-style, one band's columns at a time: a copy of all rows
+    would double the index)."""
     keys = np.zeros((bands, len(members)), dtype=np.uint64)
     for band in range(bands):
-        at = (first + band) * rows
-        sub = signatures[members, at : at + rows].astype(np.uint64)
+        sub = signatures[members, band * rows : (band + 1) * rows].astype(np.uint64)
         key = keys[band]
         with np.errstate(over="ignore"):
             for column in range(rows):
