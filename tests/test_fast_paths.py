@@ -374,7 +374,7 @@ def test_lsh_edges_found_a_band_at_a_time_equal_all_bands_at_once(
     finally:
         corpus_module._KEY_BYTES = old
     assert every[0].tolist() == banded[0].tolist() and every[1].tolist() == banded[1].tolist()
-    # And what they find is every candidate pair at the threshold, by brute force.
+    # And every edge they find is a candidate pair (a band in common) at the threshold.
     keys = corpus_module.band_keys(signatures.joined(), members, *index.config.lsh_params())
     expected = set()
     for a, b in itertools.combinations(range(count), 2):
