@@ -42,6 +42,7 @@ the RSS of the process that forked it. CPU seconds are user + system of the whol
     .venv/bin/python benchmarks/dump_bench.py --dump /tmp/dump-10k --jobs 2
     .venv/bin/python benchmarks/dump_bench.py --articles 20000 --work /tmp/bench
     .venv/bin/python benchmarks/dump_bench.py --scaling 10000,100000 --dumps-dir /tmp
+    .venv/bin/python benchmarks/dump_bench.py --scaling 100000 --engines local,dask
 """
 
 from __future__ import annotations
