@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pickle
 import random
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -153,6 +154,30 @@ def test_decisions_do_not_depend_on_add_order_or_batching(rng: random.Random, ba
     expected = _decide(articles)
     rng.shuffle(articles)
     assert _decide(articles, batch_size=batch) == expected
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.integers(1, 70),
+    st.lists(st.integers(0, 10**6), max_size=300),
+    st.sampled_from([4096, 8192, 1 << 24]),
+)
+def test_spilled_rows_gathered_a_region_at_a_time_are_the_rows_written(
+    width: int, picks: list[int], region: int
+) -> None:
+    # Rows of any width (so some cross a page and a region's end), gathered in any order
+    # with repeats, regions of one or two pages or the default: the rows that were written.
+    rows = np.random.default_rng(width).integers(0, 2**32, (400, width), dtype=np.uint64)
+    rows = rows.astype(np.uint32)
+    with tempfile.TemporaryDirectory() as folder:
+        spilled = cleaner.corpus._SpilledRows(width, folder)
+        spilled.REGION_BYTES = region  # type: ignore[misc]
+        spilled.append(rows[:150])
+        spilled.append(rows[150:])
+        index = np.array([p % len(rows) for p in picks], dtype=np.int64)
+        assert np.array_equal(spilled.take(index), rows[index])
+        spilled.append(rows[:7])  # the map follows the file as it grows
+        assert np.array_equal(spilled.take(np.array([402, 3])), rows[[2, 3]])
 
 
 def test_signatures_in_a_file_or_in_small_chunks_give_the_same_decisions(
