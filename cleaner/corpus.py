@@ -707,7 +707,7 @@ class _SpilledRows(_Chunked):
         ordered = np.asarray(index)[order]
         # Regions by bytes, so that each starts on a page; a row that crosses into the next
         # region is read again from the page cache if that one was let go of first.
-        region = ordered * (self._width * 4) // self.REGION_BYTES
+        region = ordered.astype(np.int64) * (self._width * 4) // self.REGION_BYTES
         cuts = [0, *(np.flatnonzero(region[1:] != region[:-1]) + 1).tolist(), len(ordered)]
         rows = np.empty((len(ordered), self._width), dtype="<u4")
         mapping = self._map

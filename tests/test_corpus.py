@@ -174,10 +174,24 @@ def test_spilled_rows_gathered_a_region_at_a_time_are_the_rows_written(
         spilled.REGION_BYTES = region  # type: ignore[misc]
         spilled.append(rows[:150])
         spilled.append(rows[150:])
-        index = np.array([p % len(rows) for p in picks], dtype=np.int64)
+        # int32, as the corpus pass gives them (a byte offset is larger than an int32 from
+        # 8,388,608 rows of 256 bytes on: the regions are counted in int64).
+        index = np.array([p % len(rows) for p in picks], dtype=np.int32)
         assert np.array_equal(spilled.take(index), rows[index])
         spilled.append(rows[:7])  # the map follows the file as it grows
         assert np.array_equal(spilled.take(np.array([402, 3])), rows[[2, 3]])
+
+
+def test_spilled_rows_past_two_gib_are_gathered_from_their_own_region(tmp_path: Path) -> None:
+    # 9,000,000 rows of 256 bytes: offsets past 2**31 (an int32 index times the row size
+    # overflows). The file is made sparse, not written: only the last rows hold data.
+    spilled = cleaner.corpus._SpilledRows(64, tmp_path)
+    spilled._file.truncate(9_000_000 * 256)
+    spilled._count = 9_000_000
+    last = np.arange(3 * 64, dtype=np.uint32).reshape(3, 64) + 1
+    spilled.append(last)
+    taken = spilled.take(np.array([9_000_002, 5, 9_000_000], dtype=np.int32))
+    assert np.array_equal(taken, np.stack([last[2], np.zeros(64, np.uint32), last[0]]))
 
 
 def test_signatures_in_a_file_or_in_small_chunks_give_the_same_decisions(
