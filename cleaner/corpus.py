@@ -1083,12 +1083,12 @@ class PassageIndex:
         number) and one for its :meth:`_source`; and the sources' strings by number."""
         numbers: dict[str, int] = {}
         name = np.fromiter(
-            (numbers.setdefault(i, len(numbers)) for i in self._ids), np.int64, len(self._ids)
+            (numbers.setdefault(i, len(numbers)) for i in self._ids), np.int32, len(self._ids)
         )
         by_source: dict[str, int] = {}
         source = np.fromiter(
             (by_source.setdefault(self._source(a), len(by_source)) for a in range(len(name))),
-            np.int64, len(name),
+            np.int32, len(name),
         )  # fmt: skip
         return name, source, list(by_source)
 
@@ -1278,24 +1278,29 @@ class PassageIndex:
         config = self.config
         count = len(members)
         sizes = np.diff(np.append(starts, count))
-        group = np.repeat(np.arange(len(starts)), sizes)
-        position = np.arange(count) - starts[group]
-        owner = article[members].astype(np.int64)
-        label = article_label[owner]
+        # Arrays of a row per copy (tens of millions on a million articles) in int32 where
+        # the values allow (numbers of groups, articles, names, sources, characters), int64
+        # only where two are combined into one key.
+        group = np.repeat(np.arange(len(starts), dtype=np.int32), sizes)
+        later_copy = np.ones(count, dtype=bool)  # a group's copies after its first
+        later_copy[starts] = False
+        owner = article[members].astype(np.int32, copy=False)
+        label = article_label.astype(np.int32)[owner]
         previous = np.asarray(self._previous, dtype=bool)[owner]
-        chars = length[members].astype(np.int64)
+        chars = length[members].astype(np.int32, copy=False)
         name_codes, source_codes, source_names = self._name_and_source_codes()
         name, source = name_codes[owner], source_codes[owner]
         del name_codes, source_codes
 
         # Names, labels and sources are numbers below ``n``: (group, number) as one integer.
         n = max(len(self._ids), 1)
-        keyed = group * n
+        keyed = group.astype(np.int64) * n
         # Text found in another article (of another name): its characters are matched.
         _, first_names = np.unique(keyed + name, return_index=True)
         names_per_group = np.bincount(group[first_names], minlength=len(starts))
         found = (names_per_group[group] > 1) & ~previous
         np.add.at(matched, owner[found], chars[found])
+        del found, names_per_group
         # Repeats inside one article are the in-document pass's; copies inside a cluster of
         # near-duplicate articles are reported by the cluster.
         labels = np.unique(keyed + label) // n
@@ -1309,13 +1314,15 @@ class PassageIndex:
             keyed + source, return_index=True, return_inverse=True
         )
         per_pair = np.bincount(np.unique(source_of * n + label) // n, minlength=len(first_sources))
-        per_source = per_pair[source_of]
-        sources = np.bincount(group[first_sources], minlength=len(starts))
+        per_source = per_pair.astype(np.int32)[source_of]
+        del per_pair, source_of
+        sources = np.bincount(group[first_sources], minlength=len(starts)).astype(np.int32)
         longest = np.maximum.reduceat(chars, starts)
         short = longest <= config.short_max_chars
         corpus = short & (sources >= corpus_min)
-        later = np.where(position > 0, sims, -np.inf)
+        later = np.where(later_copy, sims, -np.inf)
         closest = np.maximum.reduceat(later, starts)
+        del later
         exact = np.minimum.reduceat(sims, starts) == 1.0
         # An article's first line is its headline; where other articles show it further
         # down (a teaser of it), it is theirs to lose, not this article's. A line that is the
@@ -1335,13 +1342,13 @@ class PassageIndex:
         kind[site] = _KINDS.index("site_boilerplate")
         kind[g_corpus] = _KINDS.index("corpus_boilerplate")
         kind[teased[group] & heads] = _KINDS.index("headline")
-        similarity = np.where(position > 0, sims, closest[group])
+        similarity = np.where(later_copy, sims, closest[group])
         first = (kind == _KINDS.index("headline")) | (label == label[starts][group])
         number = np.cumsum(crossing) - 1
         rows = np.flatnonzero(kept & ~previous)
         # Arrays of a row per copy that the rest does not need: let go of before the groups
         # are made (the highest memory of a decision on a million articles was there).
-        del position, label, previous, chars, name, keyed, found, kept, source_of, later
+        del later_copy, label, previous, chars, name, keyed, kept
         del heads, g_short, g_corpus, g_sources, site
 
         # Each group's names and sources, all gathered at once, then sliced per group.
