@@ -493,7 +493,9 @@ class _CorpusRun:
     """A run's corpus pass: every article read and signed once (in the run's workers), the
     stored index loaded, and the decisions over all of them."""
 
-    index: PassageIndex
+    #: The signed articles, until the index store has them (then let go of: cleaning needs
+    #: only the decisions, and a million articles' signatures are most of a gigabyte).
+    index: PassageIndex | None
     decisions: CorpusDecisions
     settings: CorpusSettings
     #: Each article's digest of its normalised text, as signed.
@@ -539,21 +541,24 @@ class _CorpusRun:
         files = [(j.display, j.source, j.kind) for j in jobs if j.kind in WHOLE_FILES]
         size = max(1, min(MAX_CHUNK, -(-len(files) // (workers.processes * 4))))
         chunks = (files[i : i + size] for i in range(0, len(files), size))
-        for signed in workers.map(_sign_chunk, chunks, settings, here=len(files) < 2):
-            add(signed)
-        for job in jobs:
-            if job.kind != "jsonl":
-                continue
-            assert job.source is not None
-            try:
-                raw, _ = open_input(job.source)
-                with raw, closing(decompressed_reader(raw, compression_of(job.source))) as lines:
-                    chunked = _numbered_chunks(lines, workers.chunk_scale)
-                    for signed in workers.map(_sign_line_chunk, chunked, settings, spec,
-                                              job.display):  # fmt: skip
-                        add(signed)
-            except (OSError, _ReadError):
-                continue  # cleaning the file reports it
+        # Signed by processes of the signing's own, ended before this process decides.
+        with workers.phase() as signing:
+            for signed in signing.map(_sign_chunk, chunks, settings, here=len(files) < 2):
+                add(signed)
+            for job in jobs:
+                if job.kind != "jsonl":
+                    continue
+                assert job.source is not None
+                try:
+                    raw, _ = open_input(job.source)
+                    compression = compression_of(job.source)
+                    with raw, closing(decompressed_reader(raw, compression)) as lines:
+                        chunked = _numbered_chunks(lines, signing.chunk_scale)
+                        for signed in signing.map(_sign_line_chunk, chunked, settings, spec,
+                                                  job.display):  # fmt: skip
+                            add(signed)
+                except (OSError, _ReadError):
+                    continue  # cleaning the file reports it
         return cls(index, index.decide(), settings, digests, previous, records)
 
     def for_article(self, key: str) -> ArticleCorpus | None:
@@ -880,10 +885,12 @@ def clean(
                 # Saved before cleaning: a run stopped part way and run again still has this
                 # run's evidence, although some files have lost their boilerplate since.
                 if not dry_run:
+                    assert corpus_run.index is not None
                     added = store.save(corpus_run.index.signed())
                     tally.corpus.append(f"index {index}: {added} new article"
                                         f"{'s' if added != 1 else ''} saved")  # fmt: skip
                 store.close()
+            corpus_run.index = None
         except StoreError as exc:
             workers.close()
             raise click.ClickException(str(exc)) from exc

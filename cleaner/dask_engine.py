@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from itertools import islice
 from typing import Any, TypeVar
 
@@ -115,6 +116,11 @@ class DaskWorkers(Workers):
         finally:  # a caller that stops early leaves no work queued
             for future in window:
                 future.cancel()
+
+    @contextmanager
+    def phase(self) -> Iterator[Workers]:
+        """The cluster itself: its workers are not this machine's to end between phases."""
+        yield self
 
     def close(self) -> None:
         self.client.close()

@@ -10,6 +10,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from itertools import islice
 from typing import Any, TypeVar
 
@@ -101,11 +102,7 @@ class Workers:
             for chunk in chunks:
                 yield work(self.cleaner, *args, chunk)
             return
-        if self._pool is None:
-            self._pool = ProcessPoolExecutor(
-                max_workers=self.processes, initializer=_start_worker, initargs=(self.config,)
-            )
-        pool = self._pool
+        pool = self._started()
         chunks = iter(chunks)
         window: deque[Future[R]] = deque(
             pool.submit(_in_worker, work, args, chunk)
@@ -120,6 +117,31 @@ class Workers:
         finally:  # a caller that stops early (a broken file) leaves no work queued
             for future in window:
                 future.cancel()
+
+    @contextmanager
+    def phase(self) -> Iterator[Workers]:
+        """Workers for a phase after which this process works alone for a while (the corpus
+        pass signs, then decides): processes of their own, ended when the phase ends, so
+        that what they hold (numba's compiled code, about 140 MiB a process) is let go of
+        while this process decides. This Workers' own processes are started first, while
+        this process is still small: started later, they would be forked from the
+        decisions (and a forked child's RSS counts its parent's pages)."""
+        if self.processes <= 1:
+            yield self
+            return
+        self._started().submit(os.getpid).result()  # forks every process of the pool now
+        helpers = Workers(self.config, self.processes)
+        try:
+            yield helpers
+        finally:
+            helpers.close()
+
+    def _started(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(
+                max_workers=self.processes, initializer=_start_worker, initargs=(self.config,)
+            )
+        return self._pool
 
     def close(self) -> None:
         if self._pool is not None:
