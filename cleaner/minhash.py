@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from datasketch import LeanMinHash, MinHash
@@ -149,13 +150,44 @@ def fold_texts(texts: Sequence[str]) -> Folded:
     return Folded(codes, np.concatenate(([0], np.cumsum(lengths))))
 
 
-def shingle_hashes(texts: Sequence[str] | Folded, size: int) -> tuple[np.ndarray, np.ndarray]:
+#: From this many shingles (or code points) a call on, :meth:`Signer.signatures` and
+#: :func:`shingle_hashes` use compiled loops when numba is installed (the corpus pass signs a
+#: few dozen articles a call, well above this); below it, or without numba, numpy: a smaller
+#: call would pay numba's import (about 0.4 s a process) for little.
+COMPILED_MIN_SHINGLES = 1 << 15
+
+
+@lru_cache(maxsize=1)
+def compiled_minima() -> Callable[..., None] | None:
+    """:func:`cleaner._compiled.affine_minima`, or None when numba is not installed."""
+    try:
+        from cleaner._compiled import affine_minima
+    except ImportError:
+        return None
+    return affine_minima
+
+
+@lru_cache(maxsize=1)
+def compiled_windows() -> Callable[..., None] | None:
+    """:func:`cleaner._compiled.window_hashes`, or None when numba is not installed."""
+    try:
+        from cleaner._compiled import window_hashes
+    except ImportError:
+        return None
+    return window_hashes
+
+
+def shingle_hashes(
+    texts: Sequence[str] | Folded, size: int, compiled: bool | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """32-bit hashes of the character ``size``-grams of every text, concatenated.
 
     Returns ``(hashes, offsets)``: the hashes of text ``i`` are
     ``hashes[offsets[i]:offsets[i + 1]]`` (a text shorter than ``size`` is one shingle).
     Texts are hashed as given; pass a :class:`Folded` batch to compare folded forms.
-    Hashes are stable across processes and machines.
+    Hashes are stable across processes and machines. From :data:`COMPILED_MIN_SHINGLES`
+    code points on with numba installed (or with ``compiled`` True), one compiled loop
+    (:func:`cleaner._compiled.window_hashes`) gives the same hashes as the numpy passes.
     """
     if isinstance(texts, Folded):
         codes, starts = texts.codes, texts.offsets
@@ -168,6 +200,15 @@ def shingle_hashes(texts: Sequence[str] | Folded, size: int) -> tuple[np.ndarray
     offsets = np.concatenate(([0], np.cumsum(counts)))
     if len(codes) == 0:
         return np.zeros(0, dtype=np.uint32), offsets
+    if compiled is None:
+        compiled = len(codes) >= COMPILED_MIN_SHINGLES and compiled_windows() is not None
+    if compiled:
+        kernel = compiled_windows()
+        if kernel is None:
+            raise RuntimeError("compiled hashing needs numba: pip install 'cleaner[fast]'")
+        out = np.empty(int(offsets[-1]), dtype=np.uint32)
+        kernel(codes, np.asarray(starts, dtype=np.int64), offsets, size, out)
+        return out, offsets
     short = np.flatnonzero((lengths < size) & (lengths > 0))
     if len(short) == 0:
         # Every window lies inside the joined text: hash only those (integer arrays wrap
@@ -231,12 +272,19 @@ class Signer:
         object.__setattr__(self, "_b", b.astype(np.uint32))
 
     def signatures(
-        self, hashes: np.ndarray, offsets: np.ndarray, chunk: int | None = None
+        self,
+        hashes: np.ndarray,
+        offsets: np.ndarray,
+        chunk: int | None = None,
+        compiled: bool | None = None,
     ) -> np.ndarray:
         """One row of ``num_perm`` uint32 minima per passage (all-ones for an empty one).
 
-        The (permutations × shingles) products are made about ``chunk`` shingles at a
-        time (default :data:`SIGN_CHUNK`), whole passages per step, in one work array: at
+        With numba installed and at least :data:`COMPILED_MIN_SHINGLES` shingles (or with
+        ``compiled`` True), the compiled loop (:mod:`cleaner._compiled`) gives the rows;
+        ``compiled`` False, or no numba, numpy: the same rows. With numpy the
+        (permutations × shingles) products are made about ``chunk`` shingles at a time
+        (default :data:`SIGN_CHUNK`), whole passages per step, in one work array: at
         16,384 shingles and 64 permutations it is 4 MiB and stays in cache, where one array
         for a whole batch (256 MiB at a million shingles) is written to memory and read
         back, 2-3 times slower."""
@@ -252,6 +300,14 @@ class Signer:
             h ^= h >> np.uint32(13)
             h *= _F2
             h ^= h >> np.uint32(16)
+        if compiled is None:
+            compiled = len(h) >= COMPILED_MIN_SHINGLES and compiled_minima() is not None
+        if compiled:
+            kernel = compiled_minima()
+            if kernel is None:
+                raise RuntimeError("compiled signing needs numba: pip install 'cleaner[fast]'")
+            kernel(h, np.asarray(offsets, dtype=np.int64), self._a, self._b, out)  # type: ignore[attr-defined]
+            return out
         a, b = self._a[:, None], self._b[:, None]  # type: ignore[attr-defined]
         work = np.empty((self.num_perm, min(len(h), chunk)), dtype=np.uint32)
         start = 0

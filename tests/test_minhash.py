@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from datasketch import MinHash
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cleaner import Category, clean_and_explain
-from cleaner.minhash import Signer, fold_texts, jaccard, shingle_hashes, shingle_text
+from cleaner.minhash import (
+    COMPILED_MIN_SHINGLES,
+    Signer,
+    compiled_minima,
+    fold_texts,
+    jaccard,
+    shingle_hashes,
+    shingle_text,
+)
 
 
 @settings(max_examples=60, deadline=None)
@@ -16,19 +25,59 @@ from cleaner.minhash import Signer, fold_texts, jaccard, shingle_hashes, shingle
     st.lists(st.text(max_size=80), min_size=1, max_size=8),
     st.integers(2, 6),
     st.one_of(st.none(), st.integers(1, 100)),
+    st.sampled_from([False, True] if compiled_minima() is not None else [False]),
 )
 def test_bulk_signatures_equal_datasketch_update_batch(
-    texts: list[str], size: int, chunk: int | None
+    texts: list[str], size: int, chunk: int | None, compiled: bool
 ) -> None:
     hashes, offsets = shingle_hashes(texts, size)
     signer = Signer(num_perm=32, seed=7)
-    rows = signer.signatures(hashes, offsets, chunk)  # chunk: shingles signed per step
+    # chunk: shingles signed per step by numpy; compiled: numba's loop instead
+    rows = signer.signatures(hashes, offsets, chunk, compiled)
     for i in range(len(texts)):
         mine = hashes[offsets[i] : offsets[i + 1]]
         reference = MinHash(num_perm=32, seed=7, hashfunc=lambda value: int(value))
         reference.update_batch([int(h) for h in mine])
         assert np.array_equal(rows[i], reference.hashvalues)
         assert signer.to_minhash(rows[i]).jaccard(signer.to_minhash(rows[i])) == 1.0
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(max_size=30), max_size=8), st.integers(1, 6))
+def test_compiled_shingle_hashes_equal_numpy_ones(texts: list[str], size: int) -> None:
+    # Empty texts, texts shorter than a shingle, characters beyond the BMP; both as
+    # strings and as a folded batch.
+    pytest.importorskip("numba")
+    for given_texts in (texts, fold_texts(texts)):
+        hashes, offsets = shingle_hashes(given_texts, size, compiled=False)
+        compiled, compiled_offsets = shingle_hashes(given_texts, size, compiled=True)
+        assert np.array_equal(compiled_offsets, offsets)
+        assert compiled.dtype == hashes.dtype and np.array_equal(compiled, hashes)
+
+
+def test_the_compiled_loop_and_numpy_give_the_same_rows_on_a_large_batch() -> None:
+    # numba is in the test extras: without it this test says so rather than passing.
+    pytest.importorskip("numba")
+    rng = np.random.default_rng(5)
+    lengths = rng.integers(0, 300, 600)
+    lengths[[0, 7, 599]] = 0  # empty passages: their rows stay all ones
+    hashes = rng.integers(0, 2**32, int(lengths.sum()), dtype=np.uint64).astype(np.uint32)
+    offsets = np.concatenate(([0], np.cumsum(lengths)))
+    assert len(hashes) >= COMPILED_MIN_SHINGLES  # the size at which the loop is chosen
+    signer = Signer(num_perm=64, seed=1)
+    by_numpy = signer.signatures(hashes, offsets, compiled=False)
+    assert np.array_equal(signer.signatures(hashes, offsets, compiled=True), by_numpy)
+    assert np.array_equal(signer.signatures(hashes, offsets), by_numpy)
+    assert (by_numpy[[0, 7, 599]] == np.iinfo(np.uint32).max).all()
+    # Shingle hashes of a batch this large: the compiled loop when not told, equal to numpy's.
+    points = rng.integers(32, 0xD000, int(lengths.sum()))
+    points[points >= 0xC000] += 0x10000  # some beyond the BMP (no surrogates)
+    text = "".join(map(chr, points.tolist()))
+    ends = np.cumsum(lengths).tolist()
+    texts = [text[e - n : e] for e, n in zip(ends, lengths.tolist(), strict=True)]
+    assert sum(map(len, texts)) >= COMPILED_MIN_SHINGLES
+    by_default, offsets = shingle_hashes(texts, 5)
+    assert np.array_equal(by_default, shingle_hashes(texts, 5, compiled=False)[0])
 
 
 def test_shingles_do_not_cross_texts_and_are_stable() -> None:

@@ -1,0 +1,68 @@
+"""The MinHash inner loop compiled with numba, for the corpus pass's bulk signing.
+
+Imported only when numba is installed (``pip install 'cleaner[fast]'``) and a batch is large
+enough to be worth it (see :data:`cleaner.minhash.COMPILED_MIN_SHINGLES`); otherwise
+:class:`cleaner.minhash.Signer` computes the same minima with numpy. Each passage's 64
+running minima stay in registers while its shingles stream past once, where numpy writes
+and reads back a (permutations × shingles) array. The compiled code is cached on disk
+(``cache=True``), so a process after the first loads it instead of compiling it again.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+
+@numba.njit(cache=True, nogil=True)
+def affine_minima(
+    hashes: np.ndarray, offsets: np.ndarray, a: np.ndarray, b: np.ndarray, out: np.ndarray
+) -> None:
+    """``out[i, p] = min((a[p] * h + b[p]) mod 2**32)`` over the hashes ``h`` of passage
+    ``i`` (``hashes[offsets[i]:offsets[i + 1]]``); an empty passage's row is left as it is."""
+    permutations = a.shape[0]
+    minima = np.empty(permutations, dtype=np.uint32)
+    for i in range(offsets.shape[0] - 1):
+        lo, hi = offsets[i], offsets[i + 1]
+        if lo == hi:
+            continue
+        minima[:] = 0xFFFFFFFF
+        for k in range(lo, hi):
+            h = hashes[k]
+            for p in range(permutations):
+                value = np.uint32((a[p] * h + b[p]) & 0xFFFFFFFF)
+                if value < minima[p]:
+                    minima[p] = value
+        out[i, :] = minima
+
+
+_BASE = np.uint64(0x100000001B3)
+_M1 = np.uint64(0xFF51AFD7ED558CCD)
+_M2 = np.uint64(0xC4CEB9FE1A85EC53)
+_S33 = np.uint64(33)
+_LOW32 = np.uint64(0xFFFFFFFF)
+
+
+@numba.njit(cache=True, nogil=True)
+def window_hashes(
+    codes: np.ndarray, starts: np.ndarray, offsets: np.ndarray, size: int, out: np.ndarray
+) -> None:
+    """:func:`cleaner.minhash.shingle_hashes` into ``out``: text ``i`` is
+    ``codes[starts[i]:starts[i + 1]]``, its hashes go to ``out[offsets[i]:offsets[i + 1]]``.
+    Each window's polynomial over its code points (wrapping at 2**64; a text shorter than
+    ``size`` is one window of its own length), mixed by murmur3's fmix64, low 32 bits."""
+    for i in range(starts.shape[0] - 1):
+        start = starts[i]
+        length = starts[i + 1] - start
+        width = min(length, size)
+        at = offsets[i]
+        for w in range(max(length - size + 1, min(length, 1))):
+            h = np.uint64(0)
+            for k in range(width):
+                h = h * _BASE + np.uint64(codes[start + w + k])
+            h ^= h >> _S33
+            h *= _M1
+            h ^= h >> _S33
+            h *= _M2
+            h ^= h >> _S33
+            out[at + w] = np.uint32(h & _LOW32)
