@@ -157,24 +157,27 @@ def fold_texts(texts: Sequence[str]) -> Folded:
 COMPILED_MIN_SHINGLES = 1 << 15
 
 
-@lru_cache(maxsize=1)
-def compiled_minima() -> Callable[..., None] | None:
-    """:func:`cleaner._compiled.affine_minima`, or None when numba is not installed."""
+@lru_cache(maxsize=4)
+def compiled_loop(name: str) -> Callable[..., None] | None:
+    """A compiled loop of :mod:`cleaner._compiled` by name, or None when numba is not
+    installed."""
     try:
-        from cleaner._compiled import affine_minima
+        from cleaner import _compiled
     except ImportError:
         return None
-    return affine_minima
+    loop: Callable[..., None] = getattr(_compiled, name)
+    return loop
 
 
-@lru_cache(maxsize=1)
-def compiled_windows() -> Callable[..., None] | None:
-    """:func:`cleaner._compiled.window_hashes`, or None when numba is not installed."""
-    try:
-        from cleaner._compiled import window_hashes
-    except ImportError:
+def _loop_for(name: str, size: int, compiled: bool | None) -> Callable[..., None] | None:
+    """The compiled loop for a call on ``size`` shingles or code points, or None for numpy:
+    ``compiled`` True or False decides, None chooses by size (and whether numba is here)."""
+    if compiled is False or (compiled is None and size < COMPILED_MIN_SHINGLES):
         return None
-    return window_hashes
+    loop = compiled_loop(name)
+    if loop is None and compiled:
+        raise RuntimeError(f"{name}: compiled loops need numba: pip install 'cleaner[fast]'")
+    return loop
 
 
 def shingle_hashes(
@@ -200,14 +203,10 @@ def shingle_hashes(
     offsets = np.concatenate(([0], np.cumsum(counts)))
     if len(codes) == 0:
         return np.zeros(0, dtype=np.uint32), offsets
-    if compiled is None:
-        compiled = len(codes) >= COMPILED_MIN_SHINGLES and compiled_windows() is not None
-    if compiled:
-        kernel = compiled_windows()
-        if kernel is None:
-            raise RuntimeError("compiled hashing needs numba: pip install 'cleaner[fast]'")
+    loop = _loop_for("window_hashes", len(codes), compiled)
+    if loop is not None:
         out = np.empty(int(offsets[-1]), dtype=np.uint32)
-        kernel(codes, np.asarray(starts, dtype=np.int64), offsets, size, out)
+        loop(codes, np.asarray(starts, dtype=np.int64), offsets, size, out)
         return out, offsets
     short = np.flatnonzero((lengths < size) & (lengths > 0))
     if len(short) == 0:
@@ -300,13 +299,9 @@ class Signer:
             h ^= h >> np.uint32(13)
             h *= _F2
             h ^= h >> np.uint32(16)
-        if compiled is None:
-            compiled = len(h) >= COMPILED_MIN_SHINGLES and compiled_minima() is not None
-        if compiled:
-            kernel = compiled_minima()
-            if kernel is None:
-                raise RuntimeError("compiled signing needs numba: pip install 'cleaner[fast]'")
-            kernel(h, np.asarray(offsets, dtype=np.int64), self._a, self._b, out)  # type: ignore[attr-defined]
+        loop = _loop_for("affine_minima", len(h), compiled)
+        if loop is not None:
+            loop(h, np.asarray(offsets, dtype=np.int64), self._a, self._b, out)  # type: ignore[attr-defined]
             return out
         a, b = self._a[:, None], self._b[:, None]  # type: ignore[attr-defined]
         work = np.empty((self.num_perm, min(len(h), chunk)), dtype=np.uint32)

@@ -12,7 +12,7 @@ from cleaner import Category, clean_and_explain
 from cleaner.minhash import (
     COMPILED_MIN_SHINGLES,
     Signer,
-    compiled_minima,
+    compiled_loop,
     fold_texts,
     jaccard,
     shingle_hashes,
@@ -25,7 +25,7 @@ from cleaner.minhash import (
     st.lists(st.text(max_size=80), min_size=1, max_size=8),
     st.integers(2, 6),
     st.one_of(st.none(), st.integers(1, 100)),
-    st.sampled_from([False, True] if compiled_minima() is not None else [False]),
+    st.sampled_from([False, True] if compiled_loop("affine_minima") is not None else [False]),
 )
 def test_bulk_signatures_equal_datasketch_update_batch(
     texts: list[str], size: int, chunk: int | None, compiled: bool
