@@ -1,9 +1,9 @@
-"""The MinHash inner loop compiled with numba, for the corpus pass's bulk signing.
+"""The corpus pass's two inner loops, compiled with numba: shingle hashes and MinHash minima.
 
-Imported only when numba is installed (``pip install 'cleaner[fast]'``) and a batch is large
+Imported only when numba is installed (``pip install 'cleaner[fast]'``) and a call is large
 enough to be worth it (see :data:`cleaner.minhash.COMPILED_MIN_SHINGLES`); otherwise
-:class:`cleaner.minhash.Signer` computes the same minima with numpy. Each passage's 64
-running minima stay in registers while its shingles stream past once, where numpy writes
+:mod:`cleaner.minhash` computes the same values with numpy. For the minima, each passage's
+64 running minima stay in registers while its shingles stream past once, where numpy writes
 and reads back a (permutations × shingles) array. The compiled code is cached on disk
 (``cache=True``), so a process after the first loads it instead of compiling it again.
 """

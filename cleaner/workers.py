@@ -129,7 +129,9 @@ class Workers:
         if self.processes <= 1:
             yield self
             return
-        self._started().submit(os.getpid).result()  # forks every process of the pool now
+        pool = self._started()
+        for started in [pool.submit(os.getpid) for _ in range(self.processes)]:
+            started.result()  # every process of the pool is running now
         helpers = Workers(self.config, self.processes)
         try:
             yield helpers
