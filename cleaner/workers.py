@@ -83,6 +83,8 @@ class Workers:
         #: How the corpus pass finds LSH candidates (None: in this process).
         self.candidates: CandidateFinder | None = None
         self._pool: ProcessPoolExecutor | None = None
+        #: Called before this Workers starts its processes (see :meth:`phase`).
+        self._before_start: Callable[[], None] | None = None
         self._cleaner: Cleaner | None = None
 
     @property
@@ -129,17 +131,23 @@ class Workers:
         if self.processes <= 1:
             yield self
             return
-        pool = self._started()
-        for started in [pool.submit(os.getpid) for _ in range(self.processes)]:
-            started.result()  # every process of the pool is running now
         helpers = Workers(self.config, self.processes)
+        # Only if the phase starts processes at all (a single file is signed here).
+        helpers._before_start = self._start_all
         try:
             yield helpers
         finally:
             helpers.close()
 
+    def _start_all(self) -> None:
+        pool = self._started()
+        for started in [pool.submit(os.getpid) for _ in range(self.processes)]:
+            started.result()  # every process of the pool is running now
+
     def _started(self) -> ProcessPoolExecutor:
         if self._pool is None:
+            if self._before_start is not None:
+                self._before_start()
             self._pool = ProcessPoolExecutor(
                 max_workers=self.processes, initializer=_start_worker, initargs=(self.config,)
             )

@@ -25,10 +25,13 @@ def test_a_phase_has_processes_of_its_own_ended_with_it() -> None:
     try:
         with workers.phase() as signing:
             assert signing is not workers
-            # The run's processes were started before the phase's first work.
+            # Work kept in this process starts no process at all.
+            assert list(signing.map(_pid_of, [1], here=True)) == [(1, os.getpid())]
+            assert workers._pool is None and signing._pool is None
+            done = list(signing.map(_pid_of, range(8)))
+            # The run's processes were started before the phase's own.
             assert workers._pool is not None and len(workers._pool._processes) == 2
             own = set(workers._pool._processes)
-            done = list(signing.map(_pid_of, range(8)))
             assert [chunk for chunk, _ in done] == list(range(8))  # in input order
             helpers = {pid for _, pid in done}
             assert helpers and not helpers & own and all(map(_alive, helpers))
