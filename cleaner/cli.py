@@ -483,9 +483,9 @@ def _sign_line_chunk(
     settings: CorpusSettings,
     spec: RecordFields,
     display: str,
-    lines: list[tuple[int, bytes]],
+    lines: _Lines,
 ) -> Signed:
-    return sign_lines(cleaner, settings, spec, display, lines)
+    return sign_lines(cleaner, settings, spec, display, _lines_of(lines))
 
 
 @dataclass(slots=True)
@@ -550,10 +550,15 @@ class _CorpusRun:
                     continue
                 assert job.source is not None
                 try:
-                    raw, _ = open_input(job.source)
+                    raw, stamp = open_input(job.source)
                     compression = compression_of(job.source)
                     with raw, closing(decompressed_reader(raw, compression)) as lines:
-                        chunked = _numbered_chunks(lines, signing.chunk_scale)
+                        scale = signing.chunk_scale
+                        chunked: Iterator[_Lines] = (
+                            _located_chunks(lines, scale, job.source, stamp)
+                            if signing.reads_files and compression is None
+                            else _numbered_chunks(lines, scale)
+                        )  # fmt: skip
                         for signed in signing.map(_sign_line_chunk, chunked, settings, spec,
                                                   job.display):  # fmt: skip
                             add(signed)
@@ -1128,8 +1133,48 @@ class _Shown:
             self.report_file.write(report_lines)
 
 
+@dataclass(frozen=True, slots=True)
+class _LinesAt:
+    """Numbered lines of a file that the worker reads itself (workers on this machine, so
+    the lines need not be sent to them): ``size`` bytes from ``offset`` of the file at
+    ``path``, the version with that device and inode; its first line is number ``first``,
+    and of its lines those numbered in ``numbers`` are the chunk's."""
+
+    path: str
+    device: int
+    inode: int
+    offset: int
+    size: int
+    first: int
+    numbers: tuple[int, ...]
+
+    def read(self) -> list[tuple[int, bytes]]:
+        """The chunk's lines, as :func:`_numbered_chunks` gave them to the main process."""
+        try:
+            with open(self.path, "rb") as file:
+                found = os.fstat(file.fileno())
+                file.seek(self.offset)
+                data = file.read(self.size)
+        except OSError as exc:
+            raise _ReadError(_describe_read_error(exc, self.first)) from exc
+        if (found.st_dev, found.st_ino) != (self.device, self.inode) or len(data) != self.size:
+            raise _ReadError(f"it changed while it was read (at line {self.first}); run again")
+        wanted = set(self.numbers)
+        return [(n, line) for n, line in enumerate(io.BytesIO(data), self.first) if n in wanted]
+
+
+#: Numbered lines of a JSON Lines file (or where a worker finds them).
+_Lines = list[tuple[int, bytes]] | _LinesAt
 #: A chunk of numbered lines of a JSON Lines file, and the corpus pass's word on some of them.
-_LineChunk = tuple[list[tuple[int, bytes]], dict[int, ArticleCorpus]]
+_LineChunk = tuple[_Lines, dict[int, ArticleCorpus]]
+
+
+def _lines_of(lines: _Lines) -> list[tuple[int, bytes]]:
+    return lines.read() if isinstance(lines, _LinesAt) else lines
+
+
+def _line_numbers(lines: _Lines) -> Iterable[int]:
+    return lines.numbers if isinstance(lines, _LinesAt) else (n for n, _ in lines)
 
 
 def _clean_line_chunk(
@@ -1138,7 +1183,7 @@ def _clean_line_chunk(
     """Each line's outcome, and its report records already as JSON lines: serialised here,
     in the worker, the main process only writes them (and pickles one string, not dicts)."""
     lines, corpus = chunk
-    outcomes = clean_lines(lines, cleaner, spec, file, report=report, corpus=corpus)
+    outcomes = clean_lines(_lines_of(lines), cleaner, spec, file, report=report, corpus=corpus)
     return [
         (replace(o, report=()), "".join(line + "\n" for line in json_lines(o.report)))
         if o.report else (o, "")
@@ -1155,19 +1200,43 @@ def _numbered_chunks(
 ) -> Iterator[list[tuple[int, bytes]]]:
     """Non-blank lines with their 1-based numbers, in chunks of bounded size (``scale``
     times CHUNK_LINES lines or CHUNK_BYTES bytes)."""
+    for chunk, _, _ in _placed_chunks(lines, scale):
+        yield chunk
+
+
+def _located_chunks(
+    lines: Iterable[bytes], scale: int, path: Path, stamp: FileStamp
+) -> Iterator[_LinesAt]:
+    """The chunks of :func:`_numbered_chunks` as where they are in the (uncompressed) file
+    at ``path``, for workers that read it themselves."""
+    where = str(path.absolute())
+    for chunk, offset, size in _placed_chunks(lines, scale):
+        numbers = tuple(n for n, _ in chunk)
+        yield _LinesAt(where, stamp.device, stamp.inode, offset, size, numbers[0], numbers)
+
+
+def _placed_chunks(
+    lines: Iterable[bytes], scale: int
+) -> Iterator[tuple[list[tuple[int, bytes]], int, int]]:
+    """:func:`_numbered_chunks`, each chunk with the offset of its first line in the stream
+    and the bytes from there to the end of its last line."""
     most_lines, most_bytes = CHUNK_LINES * scale, CHUNK_BYTES * scale
     chunk: list[tuple[int, bytes]] = []
     size = 0
     number = 0
+    position = start = 0
     try:
         for number, line in enumerate(lines, 1):
+            position += len(line)
             if line.isspace():
+                if not chunk:
+                    start = position
                 continue
             chunk.append((number, line))
             size += len(line)
             if len(chunk) >= most_lines or size >= most_bytes:
-                yield chunk
-                chunk, size = [], 0
+                yield chunk, start, position - start
+                chunk, size, start = [], 0, position
     except (OSError, EOFError, zlib.error) as exc:
         raise _ReadError(_describe_read_error(exc, number + 1)) from exc
     except Exception as exc:  # zstandard.ZstdError, which has no common base to name
@@ -1175,7 +1244,7 @@ def _numbered_chunks(
             raise _ReadError(_describe_read_error(exc, number + 1)) from exc
         raise
     if chunk:
-        yield chunk
+        yield chunk, start, position - start
 
 
 def _describe_read_error(exc: BaseException, line: int) -> str:
@@ -1208,7 +1277,7 @@ class _RecordRun:
         self.drop_duplicates = drop_duplicates
 
     def _map(
-        self, file: str, chunks: Iterator[list[tuple[int, bytes]]]
+        self, file: str, chunks: Iterator[_Lines]
     ) -> Iterator[list[tuple[LineOutcome, str]]]:
         """Each chunk's outcomes (with their report lines) in input order; only a few chunks
         are in flight at once."""
@@ -1217,9 +1286,7 @@ class _RecordRun:
             _clean_line_chunk, self._with_corpus(file, chunks), self.spec, file, report
         )
 
-    def _with_corpus(
-        self, file: str, chunks: Iterator[list[tuple[int, bytes]]]
-    ) -> Iterator[_LineChunk]:
+    def _with_corpus(self, file: str, chunks: Iterator[_Lines]) -> Iterator[_LineChunk]:
         """Each chunk with the corpus pass's word on its lines, less the near-duplicate
         records that are dropped (counted and reported here)."""
         corpus = self.corpus
@@ -1227,9 +1294,9 @@ class _RecordRun:
             if corpus is None:
                 yield chunk, {}
                 continue
-            keep: list[tuple[int, bytes]] = []
+            keep: list[int] = []
             found: dict[int, ArticleCorpus] = {}
-            for number, raw in chunk:
+            for number in _line_numbers(chunk):
                 key = line_key(file, number)
                 if self.drop_duplicates and corpus.is_copy(key):
                     self.tally.records["dropped"] += 1
@@ -1239,11 +1306,15 @@ class _RecordRun:
                     self.shown.report([{**corpus.named(key), "kind": "dropped",
                                         "message": message}])  # fmt: skip
                     continue
-                keep.append((number, raw))
+                keep.append(number)
                 article = corpus.for_article(key)
                 if article is not None:
                     found[number] = article
-            yield keep, found
+            if isinstance(chunk, _LinesAt):
+                yield replace(chunk, numbers=tuple(keep)), found
+            else:
+                kept = set(keep)
+                yield [(n, raw) for n, raw in chunk if n in kept], found
 
     def clean_file(self, job: Job) -> Outcome:
         """Stream one JSON Lines file (or standard input) through the cleaner. Never raises
@@ -1279,7 +1350,11 @@ class _RecordRun:
             return _write_failed(job, exc)
         if writer is not None:
             stack.enter_context(writer)
-        return self._stream(job, lines, writer, compression)
+        located = None
+        if self.workers.reads_files and compression is None and stamp is not None:
+            assert job.source is not None
+            located = (job.source, stamp)
+        return self._stream(job, lines, writer, compression, located)
 
     def _writer(self, job: Job, stamp: FileStamp | None) -> AtomicWriter | None:
         if job.dry_run:
@@ -1297,7 +1372,10 @@ class _RecordRun:
         lines: Iterable[bytes],
         writer: AtomicWriter | None,
         compression: Compression,
+        located: tuple[Path, FileStamp] | None = None,
     ) -> Outcome:
+        """``located``: the file's path and version, for workers that read their chunks
+        themselves."""
         sink: ByteSink | None = None
         if writer is not None:
             sink = compressed_writer(writer.stream, compression)
@@ -1308,7 +1386,11 @@ class _RecordRun:
         rewritten = False
         hint = self._hint(job)
         try:
-            chunks = _numbered_chunks(lines, self.workers.chunk_scale)
+            scale = self.workers.chunk_scale
+            chunks: Iterator[_Lines] = (
+                _located_chunks(lines, scale, *located) if located is not None
+                else _numbered_chunks(lines, scale)
+            )  # fmt: skip
             for outcomes in self._map(job.display, chunks):
                 out = bytearray()
                 for o, report_lines in outcomes:

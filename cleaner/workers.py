@@ -76,6 +76,13 @@ class Workers:
 
     #: JSON Lines chunks are this many times the command line's chunk size.
     chunk_scale = 1
+    #: Chunks handed out per process before the first result is taken: enough that a
+    #: process finds the next chunk waiting while the results are taken in input order.
+    in_flight = 2
+    #: Whether the processes read JSON Lines chunks from the files themselves (given where
+    #: the chunk is) rather than being sent the lines: workers of another machine may not
+    #: see the run's paths, and sending lines down a pipe costs the local engine little.
+    reads_files = False
 
     def __init__(self, config: CleanerConfig, processes: int) -> None:
         self.config = config
@@ -108,7 +115,7 @@ class Workers:
         chunks = iter(chunks)
         window: deque[Future[R]] = deque(
             pool.submit(_in_worker, work, args, chunk)
-            for chunk in islice(chunks, self.processes * 2)
+            for chunk in islice(chunks, self.processes * self.in_flight)
         )
         try:
             while window:

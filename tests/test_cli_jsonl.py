@@ -17,13 +17,15 @@ import pytest
 import zstandard
 from click.testing import CliRunner, Result
 from conftest import wait_until_gone
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import cleaner.cli
 from cleaner import Cleaner
 from cleaner.cli import main
 from cleaner.corpus import source_key
 from cleaner.corpus_pass import clean_corpus
-from cleaner.files import is_temp_name
+from cleaner.files import is_temp_name, open_input
 from cleaner.records import parse_line
 
 ROOT = Path(__file__).parent.parent
@@ -319,3 +321,54 @@ def test_html_field_records_get_their_text_from_the_page(in_tmp: Path) -> None:
     assert cleaned == [clean_record(r, html_field="html") for r in records]
     assert all(r["html"] == s["html"] and len(r["text"]) > 200 for r, s in zip(
         cleaned, records, strict=True))  # fmt: skip
+
+
+# Chunks that a worker reads from the file itself (the Dask engine's workers on this machine)
+
+
+_line = st.one_of(
+    st.sampled_from([b"\n", b"  \n", b"\r\n", b"\t\r\n"]),  # blank lines
+    st.binary(min_size=0, max_size=40).map(lambda b: b.replace(b"\n", b"") + b"x\n"),
+    st.binary(min_size=1, max_size=40).map(lambda b: b.replace(b"\n", b"\r") + b"\r\n"),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(lines=st.lists(_line, max_size=60), last=st.binary(max_size=10), most=st.integers(1, 7))
+def test_located_chunks_read_back_the_numbered_chunks(
+    tmp_path_factory: pytest.TempPathFactory,
+    lines: list[bytes],
+    last: bytes,
+    most: int,
+) -> None:
+    """Each located chunk, read from the file by a worker, is the chunk of numbered lines
+    the main process would have sent: the same lines, numbers and chunk boundaries, blank
+    lines and a last line without a newline included."""
+    path = tmp_path_factory.mktemp("located") / "records.jsonl"
+    path.write_bytes(b"".join(lines) + last.replace(b"\n", b""))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(cleaner.cli, "CHUNK_LINES", most)
+        patch.setattr(cleaner.cli, "CHUNK_BYTES", 64)
+        with path.open("rb") as file:
+            sent = list(cleaner.cli._numbered_chunks(file))
+        raw, stamp = open_input(path)
+        with raw:
+            located = list(cleaner.cli._located_chunks(raw, 1, path, stamp))
+    assert [chunk.read() for chunk in located] == sent
+    assert all(chunk for chunk in sent)
+
+
+def test_a_located_chunk_of_a_file_replaced_since_fails_with_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "records.jsonl"
+    path.write_bytes(b'{"text": "one"}\n{"text": "two"}\n')
+    raw, stamp = open_input(path)
+    with raw:
+        (chunk,) = cleaner.cli._located_chunks(raw, 1, path, stamp)
+    replacement = tmp_path / "new.jsonl"
+    replacement.write_bytes(path.read_bytes())
+    replacement.replace(path)  # the same bytes, another file: not the version the run read
+    with pytest.raises(cleaner.cli._ReadError, match=r"changed while it was read \(at line 1\)"):
+        chunk.read()
+    path.unlink()
+    with pytest.raises(cleaner.cli._ReadError, match=r"cannot read it \(at line 1\)"):
+        chunk.read()
