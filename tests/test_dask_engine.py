@@ -4,6 +4,7 @@ as the local engine, byte for byte; and the cluster's LSH candidates equal the l
 
 from __future__ import annotations
 
+import gzip
 import json
 import shutil
 import sys
@@ -17,6 +18,7 @@ from click.testing import CliRunner, Result
 if str(Path(__file__).resolve().parents[1]) not in sys.path:  # benchmarks/ is not installed
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import cleaner.cli
 from benchmarks.generate_dump import DumpConfig, write_dump
 from cleaner.cli import main
 from cleaner.corpus import band_candidates
@@ -99,6 +101,42 @@ def test_dask_engine_cleans_text_files_in_place_like_the_local_engine(
     assert _files(tmp_path / "dask") == _files(tmp_path / "local")
     expected = {p.name: p.read_bytes() for p in (SEEDS / "expected").glob("*.txt")}
     assert _files(tmp_path / "dask") == expected
+
+
+def test_workers_that_read_their_chunks_write_what_the_local_engine_writes(
+    dump: Path, scheduler: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cluster's workers are on this machine, so they read their chunks of a JSON Lines
+    file themselves (where the chunk is goes to them, not its lines); a compressed shard's
+    lines are still sent. Blank lines, CRLF endings, a line that is not JSON and a last
+    line without a newline are numbered, cleaned and reported as by the local engine."""
+    from cleaner.config import DEFAULT_CONFIG
+    from cleaner.dask_engine import DaskWorkers
+
+    workers = DaskWorkers(DEFAULT_CONFIG, scheduler, 2)
+    try:
+        assert workers.reads_files
+    finally:
+        workers.client.close()
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shard = sorted(dump.glob("*.jsonl"))[0].read_bytes().splitlines(keepends=True)
+    mixed = [*shard[:40], b"\n", b"  \r\n", b"{not json\n"]
+    mixed += [line.replace(b"\n", b"\r\n") for line in shard[40:80]]
+    (folder / "mixed.jsonl").write_bytes(b"".join(mixed) + shard[80].rstrip(b"\n"))
+    (folder / "packed.jsonl.gz").write_bytes(gzip.compress(b"".join(shard[81:140])))
+    monkeypatch.setattr(cleaner.cli, "CHUNK_LINES", 7)  # chunks of 7 lines, 28 on Dask
+    runs = {}
+    for name, engine in (("local", ["--jobs", "2"]),
+                         ("dask", ["--engine", "dask", "--scheduler", scheduler])):  # fmt: skip
+        out, report = tmp_path / name, tmp_path / f"{name}.jsonl"
+        result = _run("clean", folder, "--format", "jsonl", "-o", out, "--report", report,
+                      *engine)  # fmt: skip
+        assert result.exit_code == 1, result.output  # the line that is not JSON
+        runs[name] = (_files(out), report.read_bytes(), result.stderr)
+    assert runs["dask"] == runs["local"]
+    assert "mixed.jsonl:43:" in runs["dask"][2]
+    assert len(runs["local"][0]["mixed.jsonl"].splitlines()) == 81
 
 
 @pytest.mark.parametrize("n, distinct", [(2, 1), (500, 40), (20_000, 9_000)])
