@@ -609,6 +609,9 @@ class Measured:
     processes: int
     load_before: tuple[float, float, float]
     load_after: tuple[float, float, float]
+    #: CPU time the hypervisor gave other guests while the run wanted it (all CPUs), from
+    #: /proc/stat: on a shared virtual machine, why one run is slower than the same run later.
+    steal_seconds: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -619,7 +622,20 @@ class Measured:
             "processes_seen": self.processes,
             "load_before": [round(x, 2) for x in self.load_before],
             "load_after": [round(x, 2) for x in self.load_after],
+            "steal_seconds": None if self.steal_seconds is None else round(self.steal_seconds, 1),
         }
+
+
+def _steal_seconds() -> float | None:
+    """Seconds of stolen CPU time since boot, summed over the CPUs (None off Linux)."""
+    try:
+        with open("/proc/stat", encoding="ascii") as stat:
+            fields = stat.readline().split()
+    except OSError:
+        return None
+    if fields[0] != "cpu" or len(fields) < 9:
+        return None
+    return int(fields[8]) / os.sysconf("SC_CLK_TCK")
 
 
 def measure(command: Sequence[str], log: Path) -> Measured:
@@ -628,6 +644,7 @@ def measure(command: Sequence[str], log: Path) -> Measured:
     Not ``ru_maxrss``: Linux starts a child's at the RSS of the process that forked it (exec
     keeps the old image's high-water mark), so a child of a big parent reads big."""
     load_before = os.getloadavg()
+    steal_before = _steal_seconds()
     peaks = [0, 0]
     high_water: dict[int, int] = {}
     started = time.perf_counter()
@@ -658,6 +675,7 @@ def measure(command: Sequence[str], log: Path) -> Measured:
         processes=peaks[1],
         load_before=load_before,
         load_after=os.getloadavg(),
+        steal_seconds=None if steal_before is None else (_steal_seconds() or 0.0) - steal_before,
     )
 
 
@@ -936,27 +954,32 @@ def scaling(
     jobs: int,
     score: bool,
     engines: Sequence[str] = ("local",),
+    rounds: int = 1,
 ) -> dict[str, Any]:
     """cleaner alone on each size, with each engine (the Dask engine on a local cluster of
     ``jobs`` workers): time, memory, and whether its output and report equal the local
-    engine's, byte for byte."""
+    engine's, byte for byte. With ``rounds`` above 1 the engines take turns that many times
+    (local, dask, local, dask, ...), and each run is compared with the local run of its own
+    round: the machine's speed drifts less within a round than over the whole benchmark."""
     rows = []
     for articles in sizes:
         dump = scaling_dump(dumps_dir, articles)
-        for engine in engines:
-            print(f"cleaner ({engine} engine) on {dump}...", file=sys.stderr, flush=True)
-            result = run_cleaner(dump, work, jobs, score=score, engine=engine)
-            shutil.rmtree(work / "cleaner-out", ignore_errors=True)
-            rows.append({"dump": str(dump), **result})
+        for turn in range(1, rounds + 1):
+            for engine in engines:
+                print(f"cleaner ({engine} engine) on {dump}, round {turn}...", file=sys.stderr,
+                      flush=True)  # fmt: skip
+                result = run_cleaner(dump, work, jobs, score=score, engine=engine)
+                shutil.rmtree(work / "cleaner-out", ignore_errors=True)
+                rows.append({"dump": str(dump), "round": turn, **result})
     firsts = {r["engine"]: r for r in reversed(rows)}
-    local = {r["articles"]: r for r in rows if r["engine"] == "local"}
+    local = {(r["articles"], r["round"]): r for r in rows if r["engine"] == "local"}
     for row in rows:
         first = firsts[row["engine"]]
         per_article = row["seconds"] / row["articles"]
         row["time_per_article_vs_first"] = round(
             per_article / (first["seconds"] / first["articles"]), 2
         )
-        base = local.get(row["articles"])
+        base = local.get((row["articles"], row["round"]))
         if row["engine"] != "local" and base is not None:
             row["seconds_vs_local"] = round(row["seconds"] / base["seconds"], 2)
             row["same_output_as_local"] = row["output_digest"] == base["output_digest"]
@@ -965,14 +988,15 @@ def scaling(
 
 
 def print_scaling(data: dict[str, Any]) -> None:
-    header = ["engine", "articles", "seconds", "art/s", "MB/s", "cpu s", "tree MiB",
-              "proc MiB", "s/article vs first", "vs local", "same output",
+    header = ["engine", "round", "articles", "seconds", "art/s", "MB/s", "cpu s", "steal s",
+              "tree MiB", "proc MiB", "s/article vs first", "vs local", "same output",
               "load before"]  # fmt: skip
     rows = [
-        [r.get("engine", "local"), r["articles"], r["seconds"], r["articles_per_second"],
-         r["mb_per_second"], r["cpu_seconds"], r["peak_tree_rss_mib"], r["peak_process_rss_mib"],
-         r["time_per_article_vs_first"], r.get("seconds_vs_local"),
-         {True: "yes", False: "NO"}.get(r.get("same_output_as_local")), r["load_before"][0]]
+        [r.get("engine", "local"), r.get("round", 1), r["articles"], r["seconds"],
+         r["articles_per_second"], r["mb_per_second"], r["cpu_seconds"], r.get("steal_seconds"),
+         r["peak_tree_rss_mib"], r["peak_process_rss_mib"], r["time_per_article_vs_first"],
+         r.get("seconds_vs_local"), {True: "yes", False: "NO"}.get(r.get("same_output_as_local")),
+         r["load_before"][0]]
         for r in data["runs"]
     ]  # fmt: skip
     print(format_table(rows, header))
@@ -1009,6 +1033,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--engines", default="local",
         help="scaling: engines to run each size with, e.g. local,dask (a local Dask cluster)",
     )  # fmt: skip
+    parser.add_argument(
+        "--rounds", type=int, default=1,
+        help="scaling: the engines take turns this many times, each compared within its round",
+    )  # fmt: skip
     parser.add_argument("--dumps-dir", type=Path, default=Path(tempfile.gettempdir()))
     parser.add_argument("--score", action="store_true", help="scaling: score each run too")
     parser.add_argument("--keep", action="store_true", help="keep the outputs under --work")
@@ -1033,7 +1061,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.scaling:
             sizes = [int(s) for s in args.scaling.split(",")]
             engines = [e.strip() for e in args.engines.split(",") if e.strip()]
-            data = scaling(sizes, args.dumps_dir, work, args.jobs, args.score, engines)
+            data = scaling(sizes, args.dumps_dir, work, args.jobs, args.score, engines,
+                           args.rounds)  # fmt: skip
             _update_results(args.output, "scaling", data)
             print_scaling(data)
         else:

@@ -139,3 +139,23 @@ def test_results_file_keeps_the_other_mode(tmp_path: Path) -> None:
     dump_bench._update_results(path, "scaling", {"b": 2})
     dump_bench._update_results(path, "bench", {"a": 3})
     assert json.loads(path.read_text("utf-8")) == {"bench": {"a": 3}, "scaling": {"b": 2}}
+
+
+def test_engines_take_turns_and_are_compared_within_their_round(tmp_path: Path) -> None:
+    """``--rounds 2 --engines local,dask``: local, dask, local, dask; each Dask run against
+    the local run just before it, and the same output in every run."""
+    pytest.importorskip("distributed")
+    write_dump(tmp_path / "dump-120", DumpConfig(articles=120, seed=5, shard_size=60))
+    work = tmp_path / "work"
+    work.mkdir()
+    data = dump_bench.scaling([120], tmp_path, work, 2, False, ("local", "dask"), rounds=2)
+    runs = data["runs"]
+    assert [(r["engine"], r["round"]) for r in runs] == [
+        ("local", 1), ("dask", 1), ("local", 2), ("dask", 2)
+    ]  # fmt: skip
+    for local, dask in (runs[0:2], runs[2:4]):
+        assert "seconds_vs_local" not in local
+        assert dask["seconds_vs_local"] == round(dask["seconds"] / local["seconds"], 2)
+        assert dask["same_output_as_local"] is True
+    assert len({r["output_digest"] for r in runs}) == 1
+    assert all(r["steal_seconds"] is None or r["steal_seconds"] >= 0 for r in runs)
