@@ -97,8 +97,9 @@ class DaskWorkers(Workers):
     #: 1,024 lines (16 MiB) rather than the local engine's 256.
     chunk_scale = 4
     #: A worker waits on the scheduler between tasks: with six queued per thread rather than
-    #: two it always has the next one (100,000 articles on 2 cores, 2026-12-03: 255 s against
-    #: 340 s). The client holds at most threads x 6 chunks and their results.
+    #: two it always has the next one (100,000 articles on 2 cores, 2026-12-03, one run each
+    #: on a machine whose speed varies: 255 s against 340 s). The client holds at most
+    #: threads x 6 chunks and their results.
     in_flight = 6
 
     def __init__(self, config: CleanerConfig, scheduler: str | None, workers: int) -> None:
