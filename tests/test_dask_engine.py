@@ -7,6 +7,7 @@ from __future__ import annotations
 import gzip
 import json
 import shutil
+import socket
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +20,7 @@ if str(Path(__file__).resolve().parents[1]) not in sys.path:  # benchmarks/ is n
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import cleaner.cli
+import cleaner.dask_engine
 from benchmarks.generate_dump import DumpConfig, write_dump
 from cleaner.cli import main
 from cleaner.corpus import band_candidates
@@ -103,19 +105,37 @@ def test_dask_engine_cleans_text_files_in_place_like_the_local_engine(
     assert _files(tmp_path / "dask") == expected
 
 
+def test_workers_on_this_machine_are_told_apart_from_remote_ones() -> None:
+    from cleaner.dask_engine import _on_this_machine
+
+    assert _on_this_machine("tcp://127.0.0.1:8786")
+    assert _on_this_machine("inproc://10.1.2.3/1234/1")
+    assert _on_this_machine(f"tcp://{socket.gethostname()}:8786")
+    assert not _on_this_machine("tcp://192.0.2.7:8786")  # TEST-NET-1: never this machine
+    assert not _on_this_machine("tcp://worker-7.example.invalid:8786")
+
+
+@pytest.mark.parametrize("on_this_machine", [True, False], ids=["read-there", "lines-sent"])
 def test_workers_that_read_their_chunks_write_what_the_local_engine_writes(
-    dump: Path, scheduler: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    dump: Path,
+    scheduler: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    on_this_machine: bool,
 ) -> None:
     """The cluster's workers are on this machine, so they read their chunks of a JSON Lines
     file themselves (where the chunk is goes to them, not its lines); a compressed shard's
-    lines are still sent. Blank lines, CRLF endings, a line that is not JSON and a last
-    line without a newline are numbered, cleaned and reported as by the local engine."""
+    lines are still sent, as are all lines to workers taken for another machine's. Blank
+    lines, CRLF endings, a line that is not JSON and a last line without a newline are
+    numbered, cleaned and reported as by the local engine either way."""
     from cleaner.config import DEFAULT_CONFIG
     from cleaner.dask_engine import DaskWorkers
 
+    if not on_this_machine:
+        monkeypatch.setattr(cleaner.dask_engine, "_on_this_machine", lambda address: False)
     workers = DaskWorkers(DEFAULT_CONFIG, scheduler, 2)
     try:
-        assert workers.reads_files
+        assert workers.reads_files is on_this_machine
     finally:
         workers.client.close()
     folder = tmp_path / "in"
