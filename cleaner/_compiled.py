@@ -1,8 +1,10 @@
-"""The corpus pass's two inner loops, compiled with numba: shingle hashes and MinHash minima.
+"""Inner loops compiled with numba: shingle hashes, MinHash minima and the in-document
+pre-filter of near-duplicate paragraphs.
 
 Imported only when numba is installed (``pip install 'cleaner[fast]'``) and a call is large
-enough to be worth it (see :data:`cleaner.minhash.COMPILED_MIN_SHINGLES`); otherwise
-:mod:`cleaner.minhash` computes the same values with numpy. For the minima, each passage's
+enough to be worth it, or the process has done enough work for loading them to pay (see
+:func:`cleaner.minhash.loop_for`); otherwise :mod:`cleaner.minhash` and
+:mod:`cleaner.duplicates` compute the same values with numpy. For the minima, each passage's
 64 running minima stay in registers while its shingles stream past once, where numpy writes
 and reads back a (permutations × shingles) array. The compiled code is cached on disk
 (``cache=True``), so a process after the first loads it instead of compiling it again.
@@ -66,3 +68,40 @@ def window_hashes(
             h *= _M2
             h ^= h >> _S33
             out[at + w] = np.uint32(h & _LOW32)
+
+
+@numba.njit(cache=True, nogil=True)
+def may_pair_within(
+    hashes: np.ndarray, offsets: np.ndarray, document: np.ndarray, threshold: float, out: np.ndarray
+) -> None:
+    """:func:`cleaner.duplicates._may_pair_within` into ``out`` (bool per block): the same
+    buckets (a power of two per document, at least 4 per shingle and 16 in all, the hash's
+    low bits) and the same test, one document at a time in a table of counts that stays in
+    cache and is cleared after each document."""
+    blocks = offsets.shape[0] - 1
+    table = np.zeros(16, dtype=np.uint8)
+    first = 0
+    while first < blocks:
+        last = first + 1
+        while last < blocks and document[last] == document[first]:
+            last += 1
+        lo, hi = offsets[first], offsets[last]
+        size = 16
+        while size < 4 * (hi - lo):
+            size *= 2
+        if table.shape[0] < size:
+            table = np.zeros(size, dtype=np.uint8)
+        mask = np.uint32(size - 1)
+        for k in range(lo, hi):
+            slot = hashes[k] & mask
+            if table[slot] < 2:
+                table[slot] += 1
+        for n in range(first, last):
+            common = 0
+            for k in range(offsets[n], offsets[n + 1]):
+                if table[hashes[k] & mask] > 1:
+                    common += 1
+            out[n] = common + 1 >= threshold * (offsets[n + 1] - offsets[n])
+        for k in range(lo, hi):
+            table[hashes[k] & mask] = 0
+        first = last

@@ -15,7 +15,7 @@ from functools import lru_cache
 import numpy as np
 
 from cleaner.config import CleanerConfig
-from cleaner.minhash import Folded, Signer, fold_forms, jaccard, shingle_hashes
+from cleaner.minhash import Folded, Signer, fold_forms, jaccard, loop_for, shingle_hashes
 from cleaner.model import Block, Category, Verdict
 
 #: Categories whose blocks mark the metadata around a photo: a short passage repeated next
@@ -251,7 +251,11 @@ def prepare_caches(
 
 
 def _may_pair_within(
-    hashes: np.ndarray, offsets: np.ndarray, document: np.ndarray, threshold: float
+    hashes: np.ndarray,
+    offsets: np.ndarray,
+    document: np.ndarray,
+    threshold: float,
+    compiled: bool | None = None,
 ) -> np.ndarray:
     """Whether each block may reach Jaccard ``threshold`` with another block of its own
     document (block ``n`` is ``hashes[offsets[n]:offsets[n + 1]]``, of ``document[n]``; a
@@ -265,7 +269,14 @@ def _may_pair_within(
     repeats (n of them), at most as many as A's unshared distinct shingles are left
     uncounted, so a block that may pair has at least ``t n - 1`` counted: the test below.
     Only bincounts, no sort; in prose nearly every paragraph that is not a copy fails it.
+    With numba (see :func:`cleaner.minhash.loop_for`) a compiled loop gives the same
+    answer, a document at a time in a table of counts that stays in cache.
     """
+    loop = loop_for("may_pair_within", len(hashes), compiled)
+    if loop is not None:
+        out = np.empty(len(offsets) - 1, dtype=np.bool_)
+        loop(hashes, np.asarray(offsets, dtype=np.int64), document, threshold, out)
+        return out
     lengths = np.diff(offsets)
     per_document = np.bincount(document, weights=lengths, minlength=0).astype(np.int64)
     # Buckets per document: a power of two, at least 4 per shingle (with 2 the test keeps

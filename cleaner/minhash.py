@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -150,11 +151,20 @@ def fold_texts(texts: Sequence[str]) -> Folded:
     return Folded(codes, np.concatenate(([0], np.cumsum(lengths))))
 
 
-#: From this many shingles (or code points) a call on, :meth:`Signer.signatures` and
-#: :func:`shingle_hashes` use compiled loops when numba is installed (the corpus pass signs a
-#: few dozen articles a call, well above this); below it, or without numba, numpy: a smaller
-#: call would pay numba's import (about 0.4 s a process) for little.
+#: From this many shingles (or code points) a call on, :meth:`Signer.signatures`,
+#: :func:`shingle_hashes` and the in-document pre-filter use compiled loops when numba is
+#: installed (the corpus pass signs a few dozen articles a call, well above this). Below
+#: it they use numpy until the process has put :data:`COMPILED_AFTER` code points or
+#: shingles through numpy; from then on, and in any process that loaded the loops already,
+#: the compiled loops take calls of every size. Loading them costs about 1.5 s a process
+#: (numba's import and its cached machine code), which a run of one article should not
+#: pay; on an article of 4,700 characters they save about 0.15 ms.
 COMPILED_MIN_SHINGLES = 1 << 15
+#: Work done with numpy, in code points or shingles, after which the compiled loops are
+#: loaded: about as long as loading them takes (7,000 articles of 4,700 characters), so
+#: a short run pays at most twice what it would with the best choice made in advance.
+COMPILED_AFTER = 1 << 25
+_numpy_work = 0
 
 
 @lru_cache(maxsize=4)
@@ -169,10 +179,15 @@ def compiled_loop(name: str) -> Callable[..., None] | None:
     return loop
 
 
-def _loop_for(name: str, size: int, compiled: bool | None) -> Callable[..., None] | None:
+def loop_for(name: str, size: int, compiled: bool | None) -> Callable[..., None] | None:
     """The compiled loop for a call on ``size`` shingles or code points, or None for numpy:
-    ``compiled`` True or False decides, None chooses by size (and whether numba is here)."""
-    if compiled is False or (compiled is None and size < COMPILED_MIN_SHINGLES):
+    ``compiled`` True or False decides, None chooses (see :data:`COMPILED_MIN_SHINGLES`)."""
+    global _numpy_work
+    if compiled is False:
+        return None
+    small = size < COMPILED_MIN_SHINGLES and _numpy_work < COMPILED_AFTER
+    if compiled is None and small and "cleaner._compiled" not in sys.modules:
+        _numpy_work += size
         return None
     loop = compiled_loop(name)
     if loop is None and compiled:
@@ -203,7 +218,7 @@ def shingle_hashes(
     offsets = np.concatenate(([0], np.cumsum(counts)))
     if len(codes) == 0:
         return np.zeros(0, dtype=np.uint32), offsets
-    loop = _loop_for("window_hashes", len(codes), compiled)
+    loop = loop_for("window_hashes", len(codes), compiled)
     if loop is not None:
         out = np.empty(int(offsets[-1]), dtype=np.uint32)
         loop(codes, np.asarray(starts, dtype=np.int64), offsets, size, out)
@@ -299,7 +314,7 @@ class Signer:
             h ^= h >> np.uint32(13)
             h *= _F2
             h ^= h >> np.uint32(16)
-        loop = _loop_for("affine_minima", len(h), compiled)
+        loop = loop_for("affine_minima", len(h), compiled)
         if loop is not None:
             loop(h, np.asarray(offsets, dtype=np.int64), self._a, self._b, out)  # type: ignore[attr-defined]
             return out

@@ -11,6 +11,7 @@ import random
 from pathlib import Path
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -19,7 +20,14 @@ from cleaner.config import DEFAULT_CONFIG
 from cleaner.core import Cleaner
 from cleaner.corpus import PassageIndex, band_candidates
 from cleaner.duplicates import ShingleCache, _may_pair_within, prepare_caches
-from cleaner.minhash import fold_forms, fold_texts, jaccard, shingle_hashes, shingle_text
+from cleaner.minhash import (
+    compiled_loop,
+    fold_forms,
+    fold_texts,
+    jaccard,
+    shingle_hashes,
+    shingle_text,
+)
 from cleaner.model import Block
 from cleaner.rules import MatchObject, Rule, _rule_first_chars, load_rules
 from cleaner.rules.first import start_prefixes
@@ -231,12 +239,40 @@ def test_the_prefilter_over_many_documents_keeps_every_pair_within_each(
         return
     hashes, offsets = shingle_hashes(fold_texts(texts), DEFAULT_CONFIG.shingle_size)
     threshold = DEFAULT_CONFIG.duplicate_threshold
-    possible = _may_pair_within(hashes, offsets, owner, threshold)
+    possible = _may_pair_within(hashes, offsets, owner, threshold, compiled=False)
+    if compiled_loop("may_pair_within") is not None:  # numba's loop: the same answer
+        compiled = _may_pair_within(hashes, offsets, owner, threshold, compiled=True)
+        assert compiled.tolist() == possible.tolist()
     sets = [set(hashes[offsets[n] : offsets[n + 1]].tolist()) for n in range(len(texts))]
     for a, b in itertools.combinations(range(len(texts)), 2):
         union = sets[a] | sets[b]
         if owner[a] == owner[b] and union and len(sets[a] & sets[b]) / len(union) >= threshold:
             assert possible[a] and possible[b], (a, b)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.lists(st.lists(st.integers(0, 40), max_size=30), min_size=1, max_size=6),
+        min_size=1,
+        max_size=5,
+    ),
+    st.sampled_from([0.3, 0.5, 0.8, 1.0]),
+)
+def test_the_compiled_prefilter_gives_numpys_answer(
+    documents: list[list[list[int]]], threshold: float
+) -> None:
+    # Few distinct hash values, so buckets collide within and across blocks; empty blocks.
+    pytest.importorskip("numba")
+    blocks = [block for document in documents for block in document]
+    if not any(blocks):
+        return  # only empty blocks: never asked (ShingleCache._may_pair answers itself)
+    owner = np.array([d for d, document in enumerate(documents) for _ in document])
+    hashes = np.array([h * 0x9E3779B1 % 2**32 for b in blocks for h in b], dtype=np.uint32)
+    offsets = np.concatenate(([0], np.cumsum([len(b) for b in blocks]))).astype(np.int64)
+    by_numpy = _may_pair_within(hashes, offsets, owner, threshold, compiled=False)
+    by_loop = _may_pair_within(hashes, offsets, owner, threshold, compiled=True)
+    assert by_loop.dtype == by_numpy.dtype and by_loop.tolist() == by_numpy.tolist()
 
 
 @settings(max_examples=60, deadline=None)
