@@ -182,3 +182,29 @@ def test_c4_line_rules() -> None:
     page = ["A sentence that is long enough here.", "function() { return 1; }."]
     assert C4_TFDS.apply(page).page_reason == "curly_bracket"
     assert C4_TFDS.apply(["One good sentence with five words."]).page_reason == "too_few_sentences"
+
+
+def test_the_compiled_loops_benchmark_runs_both_ways_and_writes_them(tmp_path: Path) -> None:
+    # No timing asserted: the script checks both ways clean alike, takes turns and writes
+    # one result per mode and way.
+    pytest.importorskip("numba")
+    import json
+
+    from benchmarks import compiled_loops
+    from cleaner import duplicates, minhash
+
+    seeds = Path(__file__).resolve().parents[1] / "fixtures" / "seeds" / "input"
+    output = tmp_path / "loops.json"
+    argv = ["--docs", "40", "--step", "16", "--seeds-dir", str(seeds),
+            "--naeb-dir", str(tmp_path / "none"), "--output", str(output)]  # fmt: skip
+    assert compiled_loops.main(argv) == 0
+    results = json.loads(output.read_text())["results"]
+    assert [(r["mode"], r["way"]) for r in results] == [
+        (mode, way) for mode in ("clean", "clean_batch") for way in compiled_loops.WAYS
+    ]
+    assert all(r["docs"] == 40 and r["cpu_seconds"] > 0 for r in results)
+    # The loop choice is given back after each turn.
+    assert minhash.loop_for is duplicates.loop_for
+    with compiled_loops.way(compiled_loops.WAYS[0]):
+        assert minhash.loop_for("window_hashes", 10, None) is None
+    assert minhash.loop_for("window_hashes", 10, None) is not None
