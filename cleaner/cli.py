@@ -22,6 +22,7 @@ import json
 import os
 import shutil
 import sys
+import tempfile
 import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -1177,18 +1178,60 @@ def _line_numbers(lines: _Lines) -> Iterable[int]:
     return lines.numbers if isinstance(lines, _LinesAt) else (n for n, _ in lines)
 
 
+#: A cleaned chunk of JSON Lines: each line's outcome (``output`` b"" when it was cleaned,
+#: None when it failed; no report records), each line's report lines already as JSON, and
+#: the output of all the lines that were cleaned, in order.
+_ChunkDone = tuple[list[LineOutcome], list[str], bytes]
+#: :data:`_ChunkDone` with the report lines and the output in a file of the run's parts
+#: folder: the outcomes, each line's report characters, the file, and its output bytes.
+_ChunkInFile = tuple[list[LineOutcome], list[int], str, int]
+
+
 def _clean_line_chunk(
     cleaner: Cleaner, spec: RecordFields, file: str, report: bool, chunk: _LineChunk
-) -> list[tuple[LineOutcome, str]]:
-    """Each line's outcome, and its report records already as JSON lines: serialised here,
-    in the worker, the main process only writes them (and pickles one string, not dicts)."""
+) -> _ChunkDone:
+    """Clean a chunk of lines. The report records are serialised here, in the worker, and
+    the lines' output joined: the main process only writes them (and unpickles one string
+    and one bytes object, not a dict and a bytes object per line)."""
     lines, corpus = chunk
     outcomes = clean_lines(_lines_of(lines), cleaner, spec, file, report=report, corpus=corpus)
-    return [
-        (replace(o, report=()), "".join(line + "\n" for line in json_lines(o.report)))
-        if o.report else (o, "")
+    output = b"".join(o.output for o in outcomes if o.output is not None)
+    reports = ["".join(line + "\n" for line in json_lines(o.report)) for o in outcomes]
+    slim = [
+        o if o.output is None else replace(o, output=b"", report=())
         for o in outcomes
-    ]
+    ]  # fmt: skip
+    return slim, reports, output
+
+
+def _clean_line_chunk_to(
+    cleaner: Cleaner, spec: RecordFields, file: str, report: bool, parts: str, chunk: _LineChunk
+) -> _ChunkInFile:
+    """:func:`_clean_line_chunk`, its output and report lines written to a new file in the
+    folder ``parts`` (for workers on the run's machine: the results of a Dask task travel
+    through the event loops of the worker, and of the client, which then has to take a
+    chunk's megabytes off the wire while it writes)."""
+    outcomes, reports, output = _clean_line_chunk(cleaner, spec, file, report, chunk)
+    fd, path = tempfile.mkstemp(dir=parts, suffix=".part")
+    with os.fdopen(fd, "wb") as part:
+        part.write(output)
+        part.write("".join(reports).encode("utf-8", "surrogatepass"))
+    return outcomes, [len(r) for r in reports], path, len(output)
+
+
+def _read_part(done: _ChunkInFile) -> _ChunkDone:
+    """The chunk as :func:`_clean_line_chunk` gives it, from its file (then removed)."""
+    outcomes, sizes, path, output_size = done
+    with open(path, "rb") as part:
+        data = part.read()
+    os.unlink(path)
+    text = data[output_size:].decode("utf-8", "surrogatepass")
+    reports = []
+    at = 0
+    for size in sizes:
+        reports.append(text[at : at + size])
+        at += size
+    return outcomes, reports, data[:output_size]
 
 
 class _ReadError(Exception):
@@ -1276,15 +1319,18 @@ class _RecordRun:
         self.corpus = corpus
         self.drop_duplicates = drop_duplicates
 
-    def _map(
-        self, file: str, chunks: Iterator[_Lines]
-    ) -> Iterator[list[tuple[LineOutcome, str]]]:
-        """Each chunk's outcomes (with their report lines) in input order; only a few chunks
-        are in flight at once."""
+    def _map(self, file: str, chunks: Iterator[_Lines]) -> Iterator[_ChunkDone]:
+        """Each chunk cleaned, in input order; only a few chunks are in flight at once."""
         report = self.shown.report_file is not None
-        return self.workers.map(
-            _clean_line_chunk, self._with_corpus(file, chunks), self.spec, file, report
-        )
+        with_corpus = self._with_corpus(file, chunks)
+        parts = self.workers.parts()
+        if parts is None:
+            yield from self.workers.map(_clean_line_chunk, with_corpus, self.spec, file, report)
+            return
+        for done in self.workers.map(
+            _clean_line_chunk_to, with_corpus, self.spec, file, report, parts
+        ):
+            yield _read_part(done)
 
     def _with_corpus(self, file: str, chunks: Iterator[_Lines]) -> Iterator[_LineChunk]:
         """Each chunk with the corpus pass's word on its lines, less the near-duplicate
@@ -1391,9 +1437,8 @@ class _RecordRun:
                 _located_chunks(lines, scale, *located) if located is not None
                 else _numbered_chunks(lines, scale)
             )  # fmt: skip
-            for outcomes in self._map(job.display, chunks):
-                out = bytearray()
-                for o, report_lines in outcomes:
+            for outcomes, reports, out in self._map(job.display, chunks):
+                for o, report_lines in zip(outcomes, reports, strict=True):
                     if o.output is None:
                         counts["failed"] += 1
                         message = self._line_message(o, hint)
@@ -1407,9 +1452,8 @@ class _RecordRun:
                     rewritten = rewritten or o.rewritten
                     removed.update(dict(o.removed))
                     self.shown.write(report_lines)
-                    out += o.output
                 if sink is not None and out:
-                    sink.write(bytes(out))
+                    sink.write(out)
                     if writer is None:  # standard output: each chunk as soon as it is done
                         sys.stdout.buffer.flush()
         except _ReadError as exc:

@@ -453,6 +453,14 @@ class LineOutcome:
     #: For ``problem="record"``: the field that was missing or not a string.
     field: str | None = None
 
+    def __reduce__(self) -> tuple[type[LineOutcome], tuple[Any, ...]]:
+        # Pickled as its fields in order: a chunk's outcomes go from worker to run, and the
+        # generic pickling of a frozen dataclass with slots looks its fields up per object.
+        return LineOutcome, (
+            self.line, self.output, self.record_id, self.changed, self.rewritten,
+            self.removed, self.report, self.problem, self.message, self.field,
+        )  # fmt: skip
+
 
 def clean_lines(
     lines: Sequence[tuple[int, bytes]],

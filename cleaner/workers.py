@@ -94,6 +94,12 @@ class Workers:
         self._before_start: Callable[[], None] | None = None
         self._cleaner: Cleaner | None = None
 
+    def parts(self) -> str | None:
+        """A folder for the workers to write large results into, for this process to read
+        (None: results come back as they are). The local engine's results come down a
+        pipe, cheaply: None."""
+        return None
+
     @property
     def cleaner(self) -> Cleaner:
         """The Cleaner of this process, for work done here."""

@@ -372,3 +372,44 @@ def test_a_located_chunk_of_a_file_replaced_since_fails_with_the_line(tmp_path: 
     path.unlink()
     with pytest.raises(cleaner.cli._ReadError, match=r"cannot read it \(at line 1\)"):
         chunk.read()
+
+
+def test_a_line_outcome_pickles_every_field() -> None:
+    # LineOutcome pickles as its fields in order (it goes from worker to run for each line):
+    # every field, set away from its default, comes back.
+    import dataclasses
+    import pickle
+
+    from cleaner.records import LineOutcome
+
+    values = {"line": 7, "output": b"{}\n", "record_id": {"id": 3}, "changed": True,
+              "rewritten": True, "removed": (("byline", 12),), "report": ({"kind": "x"},),
+              "problem": "record", "message": "no text", "field": "body"}  # fmt: skip
+    assert [f.name for f in dataclasses.fields(LineOutcome)] == list(values)
+    outcome = LineOutcome(**values)  # type: ignore[arg-type]
+    for field in dataclasses.fields(LineOutcome):
+        assert getattr(outcome, field.name) != field.default, field.name
+    assert pickle.loads(pickle.dumps(outcome)) == outcome
+
+
+def test_a_chunk_written_to_a_part_file_reads_back_as_it_was_cleaned(tmp_path: Path) -> None:
+    # What a Dask worker on this machine writes for the run to read: the same outcomes,
+    # report lines and output as the chunk cleaned and sent back whole, and the file removed.
+    from cleaner.cli import _clean_line_chunk, _clean_line_chunk_to, _read_part
+    from cleaner.records import RecordFields
+
+    lines = [
+        (1, json.dumps({"id": 1, "text": "A line.\n\nRead more: the other story\n"}).encode()),
+        (2, b"{not json"),
+        (3, json.dumps({"id": "é", "text": "Un texte. \udcff café\n"}).encode() + b"\n"),
+        (5, json.dumps({"id": 5, "text": "Nothing to remove here, a plain sentence."}).encode()),
+    ]
+    cleaner, spec = Cleaner(), RecordFields()
+    whole = _clean_line_chunk(cleaner, spec, "a.jsonl", True, (lines, {}))
+    done = _clean_line_chunk_to(cleaner, spec, "a.jsonl", True, str(tmp_path), (lines, {}))
+    assert Path(done[2]).parent == tmp_path
+    assert _read_part(done) == whole
+    assert list(tmp_path.iterdir()) == []
+    outcomes, reports, output = whole
+    assert [o.output is None for o in outcomes] == [False, True, False, False]
+    assert reports[0] and not reports[1] and output.count(b"\n") == 3

@@ -9,6 +9,7 @@ import json
 import shutil
 import socket
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -146,6 +147,15 @@ def test_workers_that_read_their_chunks_write_what_the_local_engine_writes(
     (folder / "mixed.jsonl").write_bytes(b"".join(mixed) + shard[80].rstrip(b"\n"))
     (folder / "packed.jsonl.gz").write_bytes(gzip.compress(b"".join(shard[81:140])))
     monkeypatch.setattr(cleaner.cli, "CHUNK_LINES", 7)  # chunks of 7 lines, 28 on Dask
+    # Workers on this machine write each chunk's output and report lines to a file of the
+    # run's temporary folder, which the run reads, and removes when it ends.
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    read: list[str] = []
+    read_part = cleaner.cli._read_part
+    monkeypatch.setattr(cleaner.cli, "_read_part",
+                        lambda done: read.append(done[2]) or read_part(done))  # fmt: skip
     runs = {}
     for name, engine in (("local", ["--jobs", "2"]),
                          ("dask", ["--engine", "dask", "--scheduler", scheduler])):  # fmt: skip
@@ -155,6 +165,8 @@ def test_workers_that_read_their_chunks_write_what_the_local_engine_writes(
         assert result.exit_code == 1, result.output  # the line that is not JSON
         runs[name] = (_files(out), report.read_bytes(), result.stderr)
     assert runs["dask"] == runs["local"]
+    assert bool(read) is on_this_machine and all(Path(p).parent.parent == temp for p in read)
+    assert list(temp.iterdir()) == []
     assert "mixed.jsonl:43:" in runs["dask"][2]
     assert len(runs["local"][0]["mixed.jsonl"].splitlines()) == 81
 
