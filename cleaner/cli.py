@@ -1196,7 +1196,10 @@ def _clean_line_chunk(
     lines, corpus = chunk
     outcomes = clean_lines(_lines_of(lines), cleaner, spec, file, report=report, corpus=corpus)
     output = b"".join(o.output for o in outcomes if o.output is not None)
-    reports = ["".join(line + "\n" for line in json_lines(o.report)) for o in outcomes]
+    reports = [
+        "".join(line + "\n" for line in json_lines(o.report)) if o.report else ""
+        for o in outcomes
+    ]  # fmt: skip
     slim = [
         o if o.output is None else replace(o, output=b"", report=())
         for o in outcomes

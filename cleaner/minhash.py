@@ -156,9 +156,10 @@ def fold_texts(texts: Sequence[str]) -> Folded:
 #: installed (the corpus pass signs a few dozen articles a call, well above this). Below
 #: it they use numpy until the process has put :data:`COMPILED_AFTER` code points or
 #: shingles through numpy; from then on, and in any process that loaded the loops already,
-#: the compiled loops take calls of every size. Loading them costs about 1.5 s a process
+#: the compiled loops take calls of every size. Loading them costs 0.5 to 1.5 s a process
 #: (numba's import and its cached machine code), which a run of one article should not
-#: pay; on an article of 4,700 characters they save about 0.15 ms.
+#: pay; on articles of about 4,700 characters they save 0.1 to 0.25 ms each
+#: (``benchmarks/compiled_loops.py``).
 COMPILED_MIN_SHINGLES = 1 << 15
 #: Work done with numpy, in code points or shingles, after which the compiled loops are
 #: loaded: about as long as loading them takes (7,000 articles of 4,700 characters), so
