@@ -57,7 +57,8 @@ def open_store(spec: str, config: CorpusConfig, create: bool = True) -> IndexSto
 
 #: The layout of a stored article (:func:`encode_article`). Format 2: only passages of at
 #: least ``near_min_chars`` have a signature (format 1 stored one for every passage).
-FORMAT = 2
+#: Format 3: passage digests are xxh3_64 (format 2's were blake2b).
+FORMAT = 3
 
 
 def _fingerprint(config: CorpusConfig) -> str:

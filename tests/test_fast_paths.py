@@ -419,3 +419,14 @@ def test_lsh_edges_found_a_band_at_a_time_equal_all_bands_at_once(
             if agree >= 0.6:
                 expected.add((a, b) if rank[a] < rank[b] else (b, a))
     assert set(zip(every[0].tolist(), every[1].tolist(), strict=True)) <= expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(-(2**63), 2**63 - 1), max_size=200), st.booleans())
+def test_the_sorted_unique_is_numpys(values: list[int], small: bool) -> None:
+    """corpus._unique (a sort, where numpy 2.3+ hashes) gives np.unique's values."""
+    from cleaner.corpus import _unique
+
+    array = np.array([v % 7 for v in values] if small else values, dtype=np.int64)
+    assert np.array_equal(_unique(array), np.unique(array))
+    assert _unique(array).dtype == array.dtype

@@ -106,3 +106,35 @@ def test_hard_wrapped_paragraphs_are_one_block_but_headline_lists_are_not() -> N
         "Why the council voted to close the old bridge for a year\n"
     )
     assert len(segment_blocks(headlines)) == 3
+
+
+_REPORT_VALUES = st.one_of(
+    st.text(),  # lone surrogates included: they go through json
+    st.integers(),  # past 64 bits too
+    st.floats(),  # NaN and infinities too
+    st.booleans(),
+    st.none(),
+    st.lists(st.text(max_size=5), max_size=3),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.dictionaries(st.text(max_size=8), _REPORT_VALUES, max_size=6))
+@example({"record": float("nan"), "kind": "removal"})
+@example({"text": "\ud800 lone", "line": 2**70})
+@example({"text": "\x00\x1f\x7f\u2028 \"quoted\" \\ \n é 😀"})
+def test_a_report_line_reads_back_as_its_record(record: dict[str, object]) -> None:
+    """Each report line is one line of compact JSON that the standard library reads back
+    as the record itself, whichever writer (orjson or json) wrote it."""
+    from cleaner.explain import json_lines
+
+    (line,) = json_lines([record])
+    assert "\n" not in line
+    back = json.loads(line)
+    assert list(back) == list(record)
+    for key, value in record.items():
+        if isinstance(value, float) and value != value:
+            assert back[key] != back[key]  # NaN stays NaN, not null
+        else:
+            assert back[key] == value
+    assert line == json.dumps(record, ensure_ascii=False, separators=(",", ":"))
