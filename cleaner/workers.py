@@ -4,6 +4,7 @@ interface on a Dask cluster)."""
 
 from __future__ import annotations
 
+import gc
 import os
 import threading
 import time
@@ -33,10 +34,15 @@ _worker_parent: int | None = None
 _working = threading.Lock()
 #: How often a worker looks whether its run is still alive, in seconds.
 _WATCH_SECONDS = 0.5
+#: A worker's first garbage-collection threshold (Python's default is 700 allocations):
+#: cleaning makes many small objects and few cycles, and the default threshold's
+#: collections took 9% of a worker's time on a generated dump (6% at this one).
+WORKER_GC_THRESHOLD = 20_000
 
 
 def _start_worker(config: CleanerConfig) -> None:
     global _worker_cleaner, _worker_parent
+    gc.set_threshold(WORKER_GC_THRESHOLD, *gc.get_threshold()[1:])
     _worker_cleaner = Cleaner(config)
     _worker_parent = os.getppid()
     threading.Thread(target=_watch_parent, name="cleaner-watchdog", daemon=True).start()

@@ -115,3 +115,26 @@ def test_the_indexed_lookup_finds_exactly_what_every_rule_finds(text: str) -> No
 def test_the_indexed_lookup_on_every_example_and_fixture_line() -> None:
     for text in _EXAMPLES + _LINES:
         assert _fast(text) == _brute_force(text), text
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.sampled_from(_EXAMPLES + _LINES[:200]), min_size=1, max_size=40), st.data())
+def test_kept_matches_are_what_matching_again_finds(texts: list[str], data: st.DataObject) -> None:
+    """The matches kept for repeated block texts (RuleSet.matches_all) are those found
+    afresh, also after the kept ones were forgotten for want of room."""
+    import cleaner.rules as rules_module
+
+    rules = load_rules()
+    entries = data.draw(st.sampled_from([rules_module.MEMO_ENTRIES, 3]))
+    original = rules_module.MEMO_ENTRIES
+    rules_module.MEMO_ENTRIES = entries
+    try:
+        for _ in range(2):  # the second time from what was kept, but for what was forgotten
+            found = rules.matches_all(texts)
+            assert [[(r.rule_id, m.span()) for r, m in hits] for hits in found] == [
+                _brute_force(text) for text in texts
+            ]
+        assert len(rules._memo) <= max(entries, len(texts))  # type: ignore[attr-defined]
+    finally:
+        rules_module.MEMO_ENTRIES = original
+
