@@ -97,6 +97,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if minhash.compiled_loop("may_pair_within") is None:
         print("numba is not installed: pip install -e '.[fast]'", file=sys.stderr)
         return 1
+    # As in speed.py: the corpus repeats its texts, so the rule matches a process keeps
+    # for block texts it has seen are off, and a repeat costs what a new article costs.
+    from cleaner import rules
+
+    rules.MEMO_MAX_CHARS = 0
     texts = load_texts(args.seeds_dir, args.naeb_dir, args.cache_dir)
     if not texts:
         print(f"no input texts under {args.seeds_dir} or {args.naeb_dir}", file=sys.stderr)

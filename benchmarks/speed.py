@@ -184,6 +184,13 @@ def pin_to_cpu(cpu: int | None) -> None:
 
 def run_child(args: argparse.Namespace) -> int:
     pin_to_cpu(args.pin_cpu)
+    # The corpus repeats each text about 24 times; the rule matches that a process keeps
+    # for the block texts it has seen (cleaner.rules.MEMO_MAX_CHARS) would make every
+    # repeat cost less than a new article does. Off here: each document costs what an
+    # article never seen costs (but for the lines that recur within it).
+    from cleaner import rules
+
+    rules.MEMO_MAX_CHARS = 0
     texts = load_texts(args.seeds_dir, args.naeb_dir, args.cache_dir)
     result = measure(args.child, corpus(texts, args.docs), args.warmup, args.memory_docs)
     result["pinned_cpu"] = args.pin_cpu

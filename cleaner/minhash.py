@@ -8,7 +8,6 @@ Python call per shingle. :func:`to_minhash` wraps a row for datasketch's LSH cla
 
 from __future__ import annotations
 
-import itertools
 import re
 import sys
 from collections.abc import Callable, Sequence
@@ -113,12 +112,6 @@ class Folded:
     def key(self, i: int) -> bytes:
         """Equal for two texts exactly when their compared forms are equal."""
         return self.codes[self.offsets[i] : self.offsets[i + 1]].tobytes()
-
-    def keys(self) -> list[bytes]:
-        """Every text's compared form as bytes (equal exactly when the forms are)."""
-        raw = self.codes.tobytes()
-        bounds = (self.offsets * 4).tolist()
-        return [raw[a:b] for a, b in itertools.pairwise(bounds)]
 
     def sizes(self) -> list[int]:
         return np.diff(self.offsets).tolist()  # type: ignore[no-any-return]
