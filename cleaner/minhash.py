@@ -345,16 +345,22 @@ class Signer:
 
 def jaccard(a: np.ndarray, b: np.ndarray) -> float:
     """Exact Jaccard similarity of two sets of shingle hashes."""
-    sa, sb = _distinct(a), _distinct(b)
+    sa, sb = distinct(a), distinct(b)
     if len(sa) == 0 and len(sb) == 0:
         return 1.0
     inter = len(np.intersect1d(sa, sb, assume_unique=True))
     return inter / (len(sa) + len(sb) - inter)
 
 
-def _distinct(values: np.ndarray) -> np.ndarray:
-    """np.unique of a small array, without its set-up (which costs more than the sort)."""
+def distinct(values: np.ndarray) -> np.ndarray:
+    """``np.unique(values)`` (flattened), by a sort. On a small array np.unique's set-up
+    costs more than the sort; on a large one numpy 2.3 and later find the values in a hash
+    table first: on 24 million distinct int64 values that took 48 s against 0.55 s for the
+    sort here, a third of the corpus pass's decision on a million articles."""
     ordered = np.sort(values.ravel())
     if len(ordered) < 2:
         return ordered
-    return ordered[np.concatenate(([True], ordered[1:] != ordered[:-1]))]
+    new = np.empty(len(ordered), dtype=bool)
+    new[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=new[1:])
+    return ordered[new]

@@ -424,12 +424,12 @@ def test_lsh_edges_found_a_band_at_a_time_equal_all_bands_at_once(
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.integers(-(2**63), 2**63 - 1), max_size=200), st.booleans())
 def test_the_sorted_unique_is_numpys(values: list[int], small: bool) -> None:
-    """corpus._unique (a sort, where numpy 2.3+ hashes) gives np.unique's values."""
-    from cleaner.corpus import _unique
+    """minhash.distinct (a sort, where numpy 2.3+ hashes) gives np.unique's values."""
+    from cleaner.minhash import distinct
 
     array = np.array([v % 7 for v in values] if small else values, dtype=np.int64)
-    assert np.array_equal(_unique(array), np.unique(array))
-    assert _unique(array).dtype == array.dtype
+    assert np.array_equal(distinct(array), np.unique(array))
+    assert distinct(array).dtype == array.dtype
 
 
 @settings(max_examples=60, deadline=None)
