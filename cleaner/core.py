@@ -44,10 +44,9 @@ class Cleaner:
         digest that is not the normalised text's (the text changed since it was indexed),
         it is set aside with a note.
         """
-        text, encoding, normalised, repairs = self.normalise(data)
-        blocks = segment_blocks(normalised)
-        return self._clean(text, encoding, normalised, repairs, blocks, corpus,
-                           ShingleCache(self.config))  # fmt: skip
+        normalisation = self._normalise(data, corpus)
+        blocks = segment_blocks(normalisation[2])
+        return self._clean(*normalisation, blocks, corpus, ShingleCache(self.config))
 
     def clean_batch(
         self, documents: Sequence[tuple[str | bytes, ArticleCorpus | None]]
@@ -56,7 +55,7 @@ class Cleaner:
         finding the candidates for in-document copies of all the documents in one pass
         (:func:`cleaner.duplicates.prepare_caches`). An error in one document raises for
         the batch: clean it alone to know which."""
-        normalised = [self.normalise(data) for data, _ in documents]
+        normalised = [self._normalise(data, corpus) for data, corpus in documents]
         blocks = [segment_blocks(n[2]) for n in normalised]
         if self.config.dedup_in_document:
             caches = prepare_caches(blocks, self.config)
@@ -74,6 +73,7 @@ class Cleaner:
         encoding: str | None,
         normalised: str,
         repairs: list[Repair],
+        current: bool,
         blocks: list[Block],
         corpus: ArticleCorpus | None,
         shingles: ShingleCache,
@@ -81,7 +81,7 @@ class Cleaner:
         notes: list[Note] = []
         verdicts: dict[int, Verdict] = {}
         if corpus is not None:
-            if corpus.digest is None or corpus.digest == text_digest(normalised):
+            if current:
                 verdicts = corpus.verdicts
                 notes.extend(corpus.notes)
             else:
@@ -106,17 +106,33 @@ class Cleaner:
     def normalise(self, data: str | bytes) -> tuple[str, str | None, str, list[Repair]]:
         """(decoded text, charset or None, normalised text, repairs): the text that blocks,
         removals and the corpus pass refer to."""
+        text, encoding, normalised, repairs, _ = self._normalise(data, None)
+        return text, encoding, normalised, repairs
+
+    def _normalise(
+        self, data: str | bytes, corpus: ArticleCorpus | None
+    ) -> tuple[str, str | None, str, list[Repair], bool]:
+        """:meth:`normalise`, and whether ``corpus`` was decided on this normalised text
+        (its digest is the text's, or it has none).
+
+        A decoded text whose digest is the corpus's is the normalised text the corpus pass
+        read, which repair leaves as it is (repair is idempotent: tests/test_repair.py), so
+        it is not repaired again: the corpus pass repaired every article already, and most
+        need nothing (a tenth of a cleaning's time went to finding that out twice)."""
         encoding = None
         if isinstance(data, bytes):
             decoded = decode_bytes(data)
             text, encoding = decoded.text, decoded.encoding
         else:
             text = data
-        if self.config.repair:
-            normalised, repairs = repair_text(text)
-        else:
-            normalised, repairs = text, []
-        return text, encoding, normalised, repairs
+        digest = corpus.digest if corpus is not None else None
+        if not self.config.repair:
+            return text, encoding, text, [], digest is None or digest == text_digest(text)
+        if digest is not None and digest == text_digest(text):
+            return text, encoding, text, [], True
+        normalised, repairs = repair_text(text)
+        current = digest is None or (normalised != text and digest == text_digest(normalised))
+        return text, encoding, normalised, repairs, current
 
     def _guard(
         self,

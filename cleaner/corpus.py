@@ -25,7 +25,6 @@ matched by sorting numpy keys instead of one ``MinHashLSH.insert`` and ``query``
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import math
 import mmap
@@ -534,8 +533,10 @@ def _article_corpus(
 
 
 def text_digest(text: str) -> bytes:
-    """A digest of a normalised text: it tells whether corpus decisions still apply."""
-    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+    """A digest of a normalised text: it tells whether corpus decisions still apply. (xxh3
+    of the text's code points: a third of blake2b's time on UTF-8, and both the corpus pass
+    and cleaning take one of every article; never stored, so free to change.)"""
+    return xxhash.xxh3_128_digest(text.encode("utf-32-le", "surrogatepass"))
 
 
 @dataclass(slots=True)

@@ -15,10 +15,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cleaner import core as core_module
 from cleaner import corpus as corpus_module
 from cleaner.config import DEFAULT_CONFIG
 from cleaner.core import Cleaner
-from cleaner.corpus import PassageIndex, band_candidates
+from cleaner.corpus import ArticleCorpus, PassageIndex, band_candidates, text_digest
 from cleaner.duplicates import ShingleCache, _may_pair_within, prepare_caches
 from cleaner.minhash import (
     compiled_loop,
@@ -28,7 +29,8 @@ from cleaner.minhash import (
     shingle_hashes,
     shingle_text,
 )
-from cleaner.model import Block
+from cleaner.model import Block, Category, Repair, Verdict
+from cleaner.repair import repair_text
 from cleaner.rules import MatchObject, Rule, _rule_first_chars, load_rules
 from cleaner.rules.first import start_prefixes
 from cleaner.segment import _looks_hard_wrapped, segment_blocks
@@ -280,6 +282,63 @@ def test_the_compiled_prefilter_gives_numpys_answer(
 def test_cleaning_a_batch_equals_cleaning_each(texts: list[str]) -> None:
     cleaner = Cleaner()
     assert cleaner.clean_batch([(t, None) for t in texts]) == [cleaner.clean(t) for t in texts]
+
+
+# Texts that repair changes (mojibake, an entity, no-break and trailing spaces, "\r") and
+# texts it leaves alone, as str and as bytes.
+_REPAIRED_OR_NOT = st.one_of(
+    _DOCUMENT.map("\n".join),
+    st.text(alphabet="ab é’\u00c3\u00a9\u00e2\u0080\u0099&amp;#39;\u00a0\r\n\t\u200b", max_size=80),
+    st.text(max_size=60),
+    st.binary(max_size=60),
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(_REPAIRED_OR_NOT, st.booleans())
+def test_a_text_with_its_corpus_digest_is_cleaned_as_without(
+    data: str | bytes, with_verdict: bool
+) -> None:
+    # The corpus pass's digest of the normalised text lets cleaning skip repairing a text
+    # that is that normalised text: the result is what repairing it gives.
+    cleaner = Cleaner()
+    normalised = cleaner.normalise(data)[2]
+    verdicts = {0: Verdict(Category.SITE_BOILERPLATE, "site_boilerplate.exact", "test")}
+    has_block = bool(segment_blocks(normalised))  # the corpus decides on blocks there are
+    corpus = ArticleCorpus(verdicts if with_verdict and has_block else {}, (),
+                           text_digest(normalised))  # fmt: skip
+    plain = ArticleCorpus(corpus.verdicts, ())
+    assert cleaner.clean(data, corpus) == cleaner.clean(data, plain)
+    assert cleaner.clean_batch([(data, corpus)]) == [cleaner.clean(data, plain)]
+    # The normalised text itself (a file cleaned between the two passes) has that digest and
+    # is taken as it is: what repairing it again gives, as repair is idempotent.
+    assert cleaner.clean(normalised, corpus) == cleaner.clean(normalised, plain)
+
+
+def test_only_a_text_with_the_corpus_digest_skips_repair(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+
+    def counted(text: str) -> tuple[str, list[Repair]]:
+        calls.append(text)
+        return repair_text(text)
+
+    monkeypatch.setattr(core_module, "repair_text", counted)
+    cleaner = Cleaner()
+    clean_text = "A paragraph that needs no repair.\nAnd a second one, just as clean."
+    broken = "Caf\u00c3\u00a9 prices &amp; more.\nA second line."
+    for text in (clean_text, broken):
+        normalised = cleaner.normalise(text)[2]
+        calls.clear()
+        result = cleaner.clean(text, ArticleCorpus({}, (), text_digest(normalised)))
+        assert calls == ([] if text == normalised else [text])
+        assert result.text == normalised and not result.notes
+    # A text that changed since the corpus pass is repaired, and its decisions set aside.
+    calls.clear()
+    verdicts = {0: Verdict(Category.SITE_BOILERPLATE, "site_boilerplate.exact", "test")}
+    result = cleaner.clean(broken, ArticleCorpus(verdicts, (), text_digest(clean_text)))
+    assert calls == [broken] and not result.removals
+    assert [n.code for n in result.notes] == ["corpus"]
+    assert "changed since the corpus pass" in result.notes[0].message
 
 
 def test_cleaning_every_fixture_in_one_batch_equals_cleaning_each() -> None:
