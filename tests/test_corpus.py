@@ -294,6 +294,42 @@ def test_signing_in_small_groups_gives_the_same_batch(monkeypatch: pytest.Monkey
 
 
 @pytest.mark.parametrize("drop_shared", [False, True])
+def test_the_rows_sent_to_workers_make_the_records_and_share_their_words(
+    drop_shared: bool,
+) -> None:
+    own = [
+        "Alpha reports a quiet week in the valley.",
+        "Bravo reports rising prices at the market.",
+        "Charlie reports a late frost in the orchards.",
+        "Delta reports a new ferry timetable.",
+        "Echo reviews the season's last concert at the old theatre.",
+        "Foxtrot lists the roads closed for the cycling race on Sunday.",
+        "Golf counts the votes of a tight school board election.",
+    ]
+    sites = "abcdefg"
+    articles = [
+        (f"{n}-1", f"{n}.org", _article(line, PLATFORM))
+        for n, line in zip(sites, own, strict=True)
+    ]
+    decisions = _decide(articles)
+    rows = {a: decisions.rows_for(a, drop_shared) for a, _, _ in articles}
+    back = pickle.loads(pickle.dumps(rows))  # as a chunk goes to a worker process
+    assert back == rows
+    for a, _, _ in articles:
+        found = back[a]
+        assert found is not None and found.corpus() == decisions.for_article(a, drop_shared)
+        assert found._replace(digest=b"d").corpus().digest == b"d"
+        block, _, rule_id, _, similarity, _ = found.rows[0]
+        assert block == 1 and rule_id == "corpus_boilerplate.exact" and similarity == 1.0
+    # The evidence names the first three articles; the others' words are one string, which
+    # the chunk carries once.
+    named = {f"{n}-1" for n in sites[:4]}
+    unnamed = [r.rows[0][3] for a, r in back.items() if a not in named and r is not None]
+    assert len(unnamed) == 3 and all(head is unnamed[0] for head in unnamed)
+    assert all(r.rows[0][3] is not unnamed[0] for a, r in back.items() if a in named and r)
+
+
+@pytest.mark.parametrize("drop_shared", [False, True])
 def test_an_articles_corpus_word_is_its_decisions_verdicts_and_notes(drop_shared: bool) -> None:
     seeds = [
         (path.stem, path.stem, [b.text for b in clean_and_explain(path.read_bytes()).blocks])
