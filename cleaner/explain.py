@@ -49,18 +49,23 @@ def file_records(result: Result, file: str) -> list[dict[str, Any]]:
 #: ensure_ascii=False, separators=(",", ":"))`` (tests/test_properties.py): not a float,
 #: which orjson writes as null when it is a NaN or an infinity (``json`` reads those in).
 _PLAIN = frozenset({str, int, bool, type(None)})
+_STR = frozenset({str})
 
 
 def orjson_safe(value: Any) -> bool:
     """Whether orjson writes this value as ``json`` would (then it may still refuse a lone
-    surrogate or an integer past 64 bits: see :func:`json_line`)."""
+    surrogate or an integer past 64 bits: see :func:`json_line`). A dict or list of plain
+    values, most records, is told by the set of its types (a Python loop over its items
+    took 5% of a cleaning worker's time on a dump's report)."""
     kind = type(value)
     if kind in _PLAIN:
         return True
     if kind is dict:
+        if _STR.issuperset(map(type, value)) and _PLAIN.issuperset(map(type, value.values())):
+            return True
         return all(type(k) is str and orjson_safe(v) for k, v in value.items())
     if kind is list:
-        return all(map(orjson_safe, value))
+        return _PLAIN.issuperset(map(type, value)) or all(map(orjson_safe, value))
     return False
 
 

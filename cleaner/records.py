@@ -352,7 +352,24 @@ def _excerpt(text: str, width: int = 40) -> str:
 
 
 def parse_line(raw: bytes) -> dict[str, Any]:
-    """One line of a JSON Lines file as a dict; :class:`MalformedLineError` says why not."""
+    """One line of a JSON Lines file as a dict; :class:`MalformedLineError` says why not.
+
+    Read by orjson (a third of ``json.loads``' time on a 5 KB record, and the corpus pass and
+    cleaning each read every line) where it reads what ``json`` would: a value without a
+    float in it (orjson reads an integer past 64 bits as a float, and refuses NaN, a lone
+    surrogate and what is not UTF-8 or has a byte order mark, which ``json`` reads or
+    explains); else by ``json``, as before."""
+    try:
+        value = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        pass
+    else:
+        if orjson_safe(value):  # str, int, bool, None, lists and dicts of them: no float
+            return _object(value, raw)
+    return _object(_json_value(raw), raw)
+
+
+def _json_value(raw: bytes) -> Any:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -367,8 +384,13 @@ def parse_line(raw: bytes) -> dict[str, Any]:
         raise MalformedLineError(
             f"not a JSON object: {why} at column {exc.colno} in {_excerpt(text)}"
         ) from None
+    return value
+
+
+def _object(value: Any, raw: bytes) -> dict[str, Any]:
     if not isinstance(value, dict):
         kind = _JSON_KINDS.get(type(value), type(value).__name__)
+        text = raw.decode("utf-8").lstrip("\ufeff").rstrip("\r\n")
         raise MalformedLineError(f"not a JSON object: {kind}, {_excerpt(text)}")
     return value
 

@@ -213,6 +213,73 @@ def test_parse_line_takes_objects_only_and_a_byte_order_mark() -> None:
             parse_line(raw)
 
 
+def _parse_line_by_json(raw: bytes) -> dict[str, Any] | str:
+    """parse_line as first written, with ``json`` alone: the value, or the error's message."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        byte, column = raw[exc.start], exc.start + 1
+        return f"not a JSON object: not UTF-8 (byte {byte:#04x} at column {column})"
+    text = text.lstrip("\ufeff").rstrip("\r\n")
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return f"not a JSON object: {exc.msg.removesuffix(' at')} at column {exc.colno} in " + (
+            repr(text.strip() if len(text.strip()) <= 40 else text.strip()[:39] + "…")
+        )
+    if not isinstance(value, dict):
+        return "not a JSON object: "  # the kind and excerpt: compared by prefix
+    return value  # type: ignore[no-any-return]
+
+
+_JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text()
+    | st.sampled_from([2**64, -(2**63) - 1, 10**30, 1e300, -0.0, "\ud800", "\u2028"]),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner,
+                                                                max_size=4),
+    max_leaves=12,
+)  # fmt: skip
+
+
+def _as_line(value: Any, indent: bool, bom: bool, crlf: bool) -> bytes:
+    text = json.dumps(value, ensure_ascii=False, indent=None if not indent else 1)
+    text = text.replace("\n", " ")
+    raw = text.encode("utf-8", "surrogatepass")
+    return (b"\xef\xbb\xbf" if bom else b"") + raw + (b"\r\n" if crlf else b"\n")
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.one_of(
+        st.builds(_as_line, _JSON_VALUES, st.booleans(), st.booleans(), st.booleans()),
+        st.builds(_as_line, st.dictionaries(st.text(max_size=5), _JSON_VALUES, max_size=5),
+                  st.booleans(), st.booleans(), st.booleans()),
+        st.binary(max_size=40),
+        st.sampled_from([b'{"a": NaN}', b'{"a": 1e999}', b'{"a": 1, "a": 2}', b'{"a": "x\x01"}',
+                         b'{"id": 123456789012345678901234567890}', b"[1, 2]", b'{"a": 1} x']),
+    )
+)  # fmt: skip
+def test_parse_line_reads_what_json_reads(raw: bytes) -> None:
+    expected = _parse_line_by_json(raw)
+    try:
+        value = parse_line(raw)
+    except MalformedLineError as exc:
+        assert isinstance(expected, str) and str(exc).startswith(expected)
+    else:
+        assert not isinstance(expected, str)
+        assert json.dumps(value, sort_keys=False) == json.dumps(expected, sort_keys=False)
+        assert _types(value) == _types(expected)
+
+
+def _types(value: Any) -> Any:
+    """The value's shape with each leaf's type: 1 and 1.0 and True compare equal."""
+    if isinstance(value, dict):
+        return {k: _types(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_types(v) for v in value]
+    return type(value)
+
+
 def test_record_line_keeps_text_readable_and_survives_a_lone_surrogate() -> None:
     assert record_line({"t": "Ünïcödé 日本"}) == '{"t":"Ünïcödé 日本"}\n'.encode()
     odd = parse_line(b'{"t": "half \\ud800 a pair"}')
