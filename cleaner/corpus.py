@@ -319,10 +319,7 @@ class _DecisionTable:
         if found is None:
             return None
         start, end = found
-        a = int(self.article[start])
-        source = self.sources[a]
-        if source is None:
-            source = "\0" + article_id
+        source = self._source(int(self.article[start]))
         head = self._head
         columns = zip(
             self.block[start:end].tolist(), self.kind[start:end].tolist(),
@@ -339,12 +336,13 @@ class _DecisionTable:
     def _rule_and_evidence(
         self, a: int, code: int, group_row: int, similarity: float
     ) -> tuple[str, str]:
-        article_id = self.ids[a]
-        source = self.sources[a]
-        if source is None:
-            source = "\0" + article_id
-        rule_id, head = self._head(article_id, source, code, group_row)
+        rule_id, head = self._head(self.ids[a], self._source(a), code, group_row)
         return rule_id, head + _similarity_words(similarity)
+
+    def _source(self, a: int) -> str:
+        """As :meth:`PassageIndex._source`: an article without a source is its own."""
+        source = self.sources[a]
+        return source if source is not None else "\0" + self.ids[a]
 
     def _head(self, article_id: str, source: str, code: int, group_row: int) -> tuple[str, str]:
         """A decision's rule id and its evidence up to the similarity. The words are the same
