@@ -358,7 +358,9 @@ def parse_line(raw: bytes) -> dict[str, Any]:
     the corpus pass and cleaning each read every line) where it reads what ``json`` would: a
     value without a float in it (orjson reads an integer past 64 bits as a float, and
     refuses NaN, a lone surrogate and what is not UTF-8 or has a byte order mark, which
-    ``json`` reads or explains); else by ``json``, as before."""
+    ``json`` reads or explains); else by ``json``, as before. A record with a float in it
+    is thus read twice: 27 to 48 µs against 14 to 27 with ``json`` alone (a 5 KB record with
+    a score field), where a record without one saves a third."""
     try:
         value = orjson.loads(raw)
     except orjson.JSONDecodeError:
