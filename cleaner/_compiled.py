@@ -128,3 +128,65 @@ def band_keys(
                 key = (key * _FNV) ^ np.uint64(signatures[row, band * rows + r])
                 key ^= key >> _S29
             out[band, column] = key
+
+
+@numba.njit(cache=True, nogil=True)
+def agreeing_pairs(
+    signatures: np.ndarray, rows: int, first: np.ndarray, second: np.ndarray, agree: np.ndarray
+) -> int:
+    """:func:`cleaner.duplicates._agreeing_pairs` into ``first``, ``second`` and ``agree``
+    (each room for every pair); returns how many pairs there are. A pair's bands are
+    compared until one agrees on all its rows (most pairs differ on a band's first row),
+    and only a candidate's rows are all counted."""
+    count, width = signatures.shape
+    bands = width // rows
+    found = 0
+    for i in range(count):
+        for j in range(i + 1, count):
+            candidate = False
+            for band in range(bands):
+                same = True
+                for r in range(band * rows, band * rows + rows):
+                    if signatures[i, r] != signatures[j, r]:
+                        same = False
+                        break
+                if same:
+                    candidate = True
+                    break
+            if candidate:
+                equal = 0
+                for k in range(width):
+                    if signatures[i, k] == signatures[j, k]:
+                        equal += 1
+                first[found] = i
+                second[found] = j
+                agree[found] = equal
+                found += 1
+    return found
+
+
+@numba.njit(cache=True, nogil=True)
+def exact_jaccard(a: np.ndarray, b: np.ndarray) -> float:
+    """:func:`cleaner.minhash.jaccard`: both arrays sorted, then one walk that counts the
+    distinct values of each and those they share (1.0 for two empty arrays)."""
+    sa, sb = np.sort(a), np.sort(b)
+    i, j, na, nb, common = 0, 0, 0, 0, 0
+    while i < sa.shape[0] or j < sb.shape[0]:
+        if j == sb.shape[0] or (i < sa.shape[0] and sa[i] < sb[j]):
+            value = sa[i]
+            na += 1
+        elif i == sa.shape[0] or sb[j] < sa[i]:
+            value = sb[j]
+            nb += 1
+        else:
+            value = sa[i]
+            na += 1
+            nb += 1
+            common += 1
+        while i < sa.shape[0] and sa[i] == value:
+            i += 1
+        while j < sb.shape[0] and sb[j] == value:
+            j += 1
+    if na + nb == 0:
+        return 1.0
+    return common / (na + nb - common)

@@ -8,6 +8,7 @@ signature only saves comparisons and never decides alone.
 from __future__ import annotations
 
 import itertools
+import operator
 import sys
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
@@ -29,9 +30,17 @@ _ESTIMATE_SLACK = 0.25
 _SENTENCE_END = frozenset(".!?…\"')")
 #: Up to this many signatures, candidates come from comparing every pair at once.
 _ALL_PAIRS_MAX = 12
+#: Rows of a signature in one LSH band of the in-document pass.
+_BAND_ROWS = 2
+#: Up to this many signatures, the compiled loop compares every pair (room for 130,816
+#: pairs: 3 MiB).
+_COMPILED_PAIRS_MAX = 512
 _S32 = np.uint64(32)
 #: Which of the two 32-bit halves of a uint64 holds its low bits.
 _LOW = 0 if sys.byteorder == "little" else 1
+#: A block's index (its first field), and a text's last character ("" for an empty text).
+_INDEX = operator.itemgetter(0)
+_LAST = operator.itemgetter(slice(-1, None))
 
 
 @lru_cache(maxsize=8)
@@ -164,11 +173,7 @@ def _verified_pairs(
 ) -> list[tuple[int, int, float]]:
     """Pairs ``(earlier, later, jaccard)`` of blocks (``indices``, in text order, with their
     signature rows) that LSH makes candidates and exact Jaccard confirms, in text order."""
-    if len(indices) <= _ALL_PAIRS_MAX:
-        rows, cols, agree = _agreeing_pairs(signatures)
-    else:
-        rows, cols = _banded_candidates(signatures)
-        agree = (signatures[rows] == signatures[cols]).sum(axis=1)
+    rows, cols, agree = _candidate_pairs(signatures)
     # Of those, the pairs whose signatures agree often enough to be worth verifying.
     floor = (config.duplicate_threshold - _ESTIMATE_SLACK) * config.num_perm
     keep = agree >= floor
@@ -200,22 +205,21 @@ def prepare_caches(
     long_forms: list[str] = []
     position = 0
     for d, (cache, blocks) in enumerate(zip(caches, documents, strict=True)):
-        keys, sizes, last = cache.keys, cache.sizes, cache.last
-        mine: list[int] = []
-        for block in blocks:
-            form = forms[position]
-            position += 1
-            index = block.index
-            keys[index] = form
-            size = sizes[index] = len(form)
-            last[index] = form[-1:]
-            if size >= minimum:
-                mine.append(index)
+        # Block by block in C: each block's index, form, length and last character.
+        mine_forms = forms[position : position + len(blocks)]
+        position += len(blocks)
+        indices = list(map(_INDEX, blocks))
+        sizes = list(map(len, mine_forms))
+        cache.keys = dict(zip(indices, mine_forms, strict=True))
+        cache.sizes = dict(zip(indices, sizes, strict=True))
+        cache.last = dict(zip(indices, map(_LAST, mine_forms), strict=True))
+        long = [n for n, size in enumerate(sizes) if size >= minimum]
+        mine = [indices[n] for n in long]
         cache._pairs = []
         cache._paired = frozenset(mine)
         if len(mine) > 1:
-            owners.extend((d, index) for index in mine)
-            long_forms.extend(keys[index] for index in mine)
+            owners.extend(zip(itertools.repeat(d), mine))
+            long_forms.extend(mine_forms[n] for n in long)
     if not owners:
         return caches
     codes = np.frombuffer("".join(long_forms).encode("utf-32-le", "surrogatepass"), np.uint32)
@@ -304,8 +308,33 @@ def _joined(parts: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(parts), np.concatenate(([0], np.cumsum(lengths)))
 
 
+def _candidate_pairs(
+    signatures: np.ndarray, compiled: bool | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The pairs ``(i, j)``, i < j, in that order, of signatures that agree on every row of
+    at least one band (:func:`_banded_candidates`), and on how many rows each agrees.
+
+    Up to :data:`_COMPILED_PAIRS_MAX` signatures with numba's loop when it is loaded or
+    ``compiled`` is True (see :func:`cleaner.minhash.loop_for`): a few microseconds where
+    each numpy way costs 70 or more; else every pair at once with numpy for a few, banding
+    for more."""
+    count, width = signatures.shape
+    pairs = count * (count - 1) // 2
+    if count <= _COMPILED_PAIRS_MAX:
+        loop = loop_for("agreeing_pairs", pairs * width, compiled)
+        if loop is not None:
+            first, second = np.empty(pairs, np.int64), np.empty(pairs, np.int64)
+            agree = np.empty(pairs, np.int64)
+            found = loop(np.ascontiguousarray(signatures), _BAND_ROWS, first, second, agree)
+            return first[:found], second[:found], agree[:found]
+    if count <= _ALL_PAIRS_MAX:
+        return _agreeing_pairs(signatures)
+    rows, cols = _banded_candidates(signatures)
+    return rows, cols, (signatures[rows] == signatures[cols]).sum(axis=1)
+
+
 def _agreeing_pairs(
-    signatures: np.ndarray, rows: int = 2
+    signatures: np.ndarray, rows: int = _BAND_ROWS
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """What :func:`_banded_candidates` finds, by comparing every pair at once (quicker for a
     few dozen signatures): the pairs ``(i, j)``, i < j, in that order, that agree on every
@@ -319,7 +348,9 @@ def _agreeing_pairs(
     return first, second, equal[first, second].sum(axis=1)
 
 
-def _banded_candidates(signatures: np.ndarray, rows: int = 2) -> tuple[np.ndarray, np.ndarray]:
+def _banded_candidates(
+    signatures: np.ndarray, rows: int = _BAND_ROWS
+) -> tuple[np.ndarray, np.ndarray]:
     """Pairs ``(i, j)``, i < j, whose signatures agree on every row of at least one band:
     LSH banding, O(n log n) where comparing all pairs is O(n²). With bands of two rows of
     32, a pair of Jaccard 0.5 becomes a candidate with probability 0.99."""

@@ -20,7 +20,14 @@ from cleaner import corpus as corpus_module
 from cleaner.config import DEFAULT_CONFIG
 from cleaner.core import Cleaner
 from cleaner.corpus import ArticleCorpus, PassageIndex, band_candidates, text_digest
-from cleaner.duplicates import ShingleCache, _may_pair_within, prepare_caches
+from cleaner.duplicates import (
+    ShingleCache,
+    _agreeing_pairs,
+    _banded_candidates,
+    _candidate_pairs,
+    _may_pair_within,
+    prepare_caches,
+)
 from cleaner.minhash import (
     compiled_loop,
     fold_forms,
@@ -130,7 +137,11 @@ def test_prefixes_of_simple_patterns() -> None:
     st.lists(
         st.one_of(
             st.text(max_size=40),
-            st.text(alphabet=" \t\n\r\x0b\u00a0\u2003\u2028ßSſİiAaKk’‘“”–—«»x\x00", max_size=20),
+            st.text(
+                alphabet=" \t\n\r\x0b\x1c\x1f\u00a0\u2003\u2028ßSſİiAaKk’‘“”–—«»x\x00",
+                max_size=20,
+            ),
+            st.text(alphabet=" \tAa’x", max_size=12),
         ),
         max_size=6,
     )
@@ -275,6 +286,40 @@ def test_the_compiled_prefilter_gives_numpys_answer(
     by_numpy = _may_pair_within(hashes, offsets, owner, threshold, compiled=False)
     by_loop = _may_pair_within(hashes, offsets, owner, threshold, compiled=True)
     assert by_loop.dtype == by_numpy.dtype and by_loop.tolist() == by_numpy.tolist()
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.integers(0, 40).flatmap(
+        lambda n: st.tuples(
+            st.just(n),
+            st.sampled_from([1, 2, 5, 32]),
+            st.lists(st.integers(0, 3), min_size=n * 32, max_size=n * 32),
+        )
+    )
+)
+def test_candidate_pairs_every_way_are_the_pairs_that_share_a_band(
+    case: tuple[int, int, list[int]],
+) -> None:
+    # Values of 0 to 3, so that many pairs share a band and some share none.
+    count, width, values = case
+    signatures = np.array(values[: count * width], dtype=np.uint32).reshape(count, width)
+    expected = [
+        (i, j, int((signatures[i] == signatures[j]).sum()))
+        for i, j in itertools.combinations(range(count), 2)
+        if any((signatures[i, b : b + 2] == signatures[j, b : b + 2]).all()
+               for b in range(0, width - 1, 2))
+    ]  # fmt: skip
+
+    def found(rows: np.ndarray, cols: np.ndarray, agree: np.ndarray) -> list[tuple[int, ...]]:
+        return list(zip(rows.tolist(), cols.tolist(), agree.tolist(), strict=True))
+
+    assert found(*_agreeing_pairs(signatures)) == expected
+    rows, cols = _banded_candidates(signatures)
+    assert found(rows, cols, (signatures[rows] == signatures[cols]).sum(axis=1)) == expected
+    assert found(*_candidate_pairs(signatures, compiled=False)) == expected
+    if compiled_loop("agreeing_pairs") is not None:
+        assert found(*_candidate_pairs(signatures, compiled=True)) == expected
 
 
 @settings(max_examples=60, deadline=None)

@@ -116,6 +116,25 @@ def test_exact_jaccard() -> None:
     assert 0.6 < j < 0.9
 
 
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.integers(0, 12), max_size=40),
+    st.lists(st.integers(0, 12), max_size=40),
+    st.sampled_from([0, 2**31, 2**32 - 13]),
+)
+def test_exact_jaccard_is_that_of_the_sets_every_way(
+    a: list[int], b: list[int], offset: int
+) -> None:
+    # Few values, so the arrays repeat values and share some; near 2**32 as well as 0.
+    left = np.array([v + offset for v in a], dtype=np.uint32)
+    right = np.array([v + offset for v in b], dtype=np.uint32)
+    union = set(left.tolist()) | set(right.tolist())
+    expected = len(set(left.tolist()) & set(right.tolist())) / len(union) if union else 1.0
+    assert jaccard(left, right, compiled=False) == expected
+    if compiled_loop("exact_jaccard") is not None:
+        assert jaccard(left, right, compiled=True) == expected
+
+
 PARAGRAPH = (
     "US intelligence agencies concluded in 2016 that Russia was behind an effort to tip the "
     "scale of the US election against Hillary Clinton, with a state-authorized campaign."
