@@ -12,7 +12,7 @@ import re
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -190,7 +190,7 @@ COMPILED_AFTER = 1 << 25
 _numpy_work = 0
 
 
-@lru_cache(maxsize=None)
+@cache
 def compiled_loop(name: str) -> Callable[..., Any] | None:
     """A compiled loop of :mod:`cleaner._compiled` by name, or None when numba is not
     installed."""
