@@ -83,18 +83,24 @@ class ShingleCache:
         todo = [b for b in blocks if b.index not in keys]
         if not todo:
             return
-        sizes, last, unhashed = self.sizes, self.last, self._unhashed
-        minimum = self.config.duplicate_min_chars
-        for block, form in zip(todo, fold_forms([b.text for b in todo]), strict=True):
-            index = block.index
-            keys[index] = form
-            size = sizes[index] = len(form)
-            last[index] = form[-1:]
-            if size >= minimum:
-                unhashed[index] = form
+        indices = list(map(_INDEX, todo))
+        forms = fold_forms([b.text for b in todo])
+        unhashed = self._unhashed
+        unhashed.update((indices[n], forms[n]) for n in self._add_forms(indices, forms))
         # A lone paragraph has nothing to be a copy of: it is never hashed.
         if unhashed and len(unhashed) + len(self.hashes) > 1:
             self._hash(unhashed)
+
+    def _add_forms(self, indices: list[int], forms: list[str]) -> list[int]:
+        """Keep each block's compared form, its length and its last character, in C rather
+        than block by block; returns the positions (in ``indices``) of the paragraph-long
+        ones."""
+        sizes = list(map(len, forms))
+        self.keys.update(zip(indices, forms, strict=True))
+        self.sizes.update(zip(indices, sizes, strict=True))
+        self.last.update(zip(indices, map(_LAST, forms), strict=True))
+        minimum = self.config.duplicate_min_chars
+        return [n for n, size in enumerate(sizes) if size >= minimum]
 
     def _hash(self, forms: dict[int, str]) -> None:
         texts = list(forms.values())
@@ -199,21 +205,15 @@ def prepare_caches(
     """
     caches = [ShingleCache(config) for _ in documents]
     forms = fold_forms([block.text for blocks in documents for block in blocks])
-    minimum = config.duplicate_min_chars
     # Paragraph-long blocks of the documents that have two or more: (document, block).
     owners: list[tuple[int, int]] = []
     long_forms: list[str] = []
     position = 0
     for d, (cache, blocks) in enumerate(zip(caches, documents, strict=True)):
-        # Block by block in C: each block's index, form, length and last character.
         mine_forms = forms[position : position + len(blocks)]
         position += len(blocks)
         indices = list(map(_INDEX, blocks))
-        sizes = list(map(len, mine_forms))
-        cache.keys = dict(zip(indices, mine_forms, strict=True))
-        cache.sizes = dict(zip(indices, sizes, strict=True))
-        cache.last = dict(zip(indices, map(_LAST, mine_forms), strict=True))
-        long = [n for n, size in enumerate(sizes) if size >= minimum]
+        long = cache._add_forms(indices, mine_forms)
         mine = [indices[n] for n in long]
         cache._pairs = []
         cache._paired = frozenset(mine)
