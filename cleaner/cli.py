@@ -552,8 +552,11 @@ class _CorpusRun:
         spec: RecordFields,
         store: IndexStore | None,
     ) -> _CorpusRun:
+        # The decisions are made in this process once the signing's processes have ended:
+        # in as many threads as --jobs asks for (no more than this machine's cores).
+        threads = min(workers.processes, available_cores())
         index = PassageIndex(settings.config, candidates=workers.candidates,
-                             spill_dir=settings.spill_dir)  # fmt: skip
+                             spill_dir=settings.spill_dir, threads=threads)  # fmt: skip
         previous = 0
         if store is not None:
             for batch in store.load():

@@ -31,8 +31,11 @@ import mmap
 import os
 import re
 import tempfile
+import threading
 import weakref
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
 from os import PathLike
@@ -703,6 +706,43 @@ def _block_texts(blocks: str | Sequence[str]) -> list[str]:
     return list(blocks)
 
 
+def _each(work: Callable[[Any], object], items: Iterable[Any], threads: int) -> None:
+    """``work(item)`` for every item, in up to ``threads`` threads, each item drawn from
+    ``items`` only when a thread is free for it (a chunk read from a spilled file is read
+    then, not all at once). numpy's sorts, gathers, comparisons and reductions, and the
+    compiled loops, let go of the GIL, so the threads use that many cores; each item's work
+    writes only its own part of the output, so the result does not depend on ``threads``.
+    The first error is raised once the work under way has ended."""
+    if threads <= 1:
+        for item in items:
+            work(item)
+        return
+    with ThreadPoolExecutor(threads, thread_name_prefix="cleaner-decide") as pool:
+        running: deque[Future[object]] = deque()
+        for item in items:
+            if len(running) >= threads:
+                running.popleft().result()
+            running.append(pool.submit(work, item))
+        for future in running:
+            future.result()
+
+
+def _ahead(work: Callable[[Any], Any], items: Iterable[Any], ahead: bool) -> Iterator[Any]:
+    """``work(item)`` of each item, in order; with ``ahead``, the next item's work runs in
+    a thread while the caller uses this one's result."""
+    if not ahead:
+        yield from map(work, items)
+        return
+    with ThreadPoolExecutor(1, thread_name_prefix="cleaner-decide") as pool:
+        upcoming: Future[Any] | None = None
+        for item in items:
+            current, upcoming = upcoming, pool.submit(work, item)
+            if current is not None:
+                yield current.result()
+        if upcoming is not None:
+            yield upcoming.result()
+
+
 class _SpilledRows(_Chunked):
     """Rows of a uint32 matrix in a temporary file (deleted when closed, or when the process
     ends), read back a chunk or a set of rows at a time: the page cache holds them, not this
@@ -723,6 +763,7 @@ class _SpilledRows(_Chunked):
         self._count = 0
         self._map: mmap.mmap | None = None
         self._map_rows = 0
+        self._map_lock = threading.Lock()  # gathers of several threads share one map
         weakref.finalize(self, self._file.close)
 
     def __len__(self) -> int:
@@ -781,15 +822,16 @@ class _SpilledRows(_Chunked):
 
     def _mapped(self) -> np.ndarray:
         """The rows written so far, as an array over a map of the file."""
-        if self._map is None or self._map_rows != self._count:
-            self._file.flush()
-            if self._map is not None:
-                self._map.close()
-            self._map = mmap.mmap(self._file.fileno(), 0, prot=mmap.PROT_READ)
-            if hasattr(mmap, "MADV_RANDOM"):
-                self._map.madvise(mmap.MADV_RANDOM)
-            self._map_rows = self._count
-        rows: np.ndarray = np.frombuffer(self._map, dtype="<u4").reshape(-1, self._width)
+        with self._map_lock:
+            if self._map is None or self._map_rows != self._count:
+                self._file.flush()
+                if self._map is not None:
+                    self._map.close()
+                self._map = mmap.mmap(self._file.fileno(), 0, prot=mmap.PROT_READ)
+                if hasattr(mmap, "MADV_RANDOM"):
+                    self._map.madvise(mmap.MADV_RANDOM)
+                self._map_rows = self._count
+            rows: np.ndarray = np.frombuffer(self._map, dtype="<u4").reshape(-1, self._width)
         return rows
 
 
@@ -853,6 +895,10 @@ class PassageIndex:
     With ``spill_dir``, the signatures of long passages (most of the index's bytes) go to a
     temporary file in that folder, deleted with the index, and are read back for LSH and
     for the candidates found; the decisions are the same.
+
+    ``threads`` is how many threads ``decide`` may compare signatures and make band keys
+    in (the CLI gives it its ``--jobs``: the signing's processes have ended by then); the
+    decisions do not depend on it.
     """
 
     def __init__(
@@ -861,11 +907,13 @@ class PassageIndex:
         *,
         candidates: CandidateFinder | None = None,
         spill_dir: str | PathLike[str] | None = None,
+        threads: int = 1,
         **overrides: Any,
     ) -> None:
         base = config or CorpusConfig()
         self.config = base.with_(**overrides) if overrides else base
         self._candidates = candidates or band_candidates
+        self.threads = max(1, threads)
         self._signer = Signer(self.config.num_perm, self.config.seed)
         self._ids: list[str] = []
         self._sources: list[str | None] = []
@@ -1205,14 +1253,21 @@ class PassageIndex:
         bands, band_rows = self.config.lsh_params()
         count = len(members)
         member_rank = rank[members]
-        keys = _band_keys_of(signatures, rows, bands, band_rows)
+        keys = _band_keys_of(signatures, rows, bands, band_rows, threads=self.threads)
         # All bands' candidates at once when their keys fit in _KEY_BYTES; else a band at a
         # time, each band's candidates verified and let go before the next band's are found,
         # so that memory holds one band's candidates.
         step = bands if keys.nbytes <= _KEY_BYTES else 1
+
+        def candidates(first: int, keys: np.ndarray = keys) -> tuple[np.ndarray, np.ndarray]:
+            return self._candidates(keys[first : first + step], member_rank)
+
+        # With threads, this process's finder finds the next band's candidates while this
+        # band's are verified (a few million pairs a band on a million articles: one band
+        # more in memory is a few tens of MiB).
+        ahead = self.threads > 1 and self._candidates is band_candidates
         verified = np.zeros(0, dtype=np.int64)  # pairs as head * count + other, sorted
-        for first in range(0, bands, step):
-            heads, others = self._candidates(keys[first : first + step], member_rank)
+        for heads, others in _ahead(candidates, range(0, bands, step), ahead):
             if not len(heads):
                 continue
             # Distinct pairs as one integer each: a 1-D unique sorts 8 bytes a pair.
@@ -1221,12 +1276,15 @@ class PassageIndex:
             if len(verified):  # verified in an earlier band: not again
                 pairs = pairs[~np.isin(pairs, verified, assume_unique=True)]
             keep = np.empty(len(pairs), dtype=bool)
-            for s in range(0, len(pairs), _PAIR_STEP):
+
+            def verify(s: int, pairs: np.ndarray = pairs, keep: np.ndarray = keep) -> None:
                 u, v = np.divmod(pairs[s : s + _PAIR_STEP], count)
                 keep[s : s + _PAIR_STEP] = _agreement(signatures, rows[u], rows[v]) >= threshold
+
+            _each(verify, range(0, len(pairs), _PAIR_STEP), self.threads)
             verified = distinct(np.concatenate((verified, pairs[keep])))
-            del pairs, keep
-        del keys
+            del pairs, keep, verify
+        del keys, candidates
         u, v = np.divmod(verified, count)
         return members[u], members[v]
 
@@ -1284,12 +1342,16 @@ class PassageIndex:
         # only long passages match when not equal) by their signatures.
         similarity = np.ones(len(grouped))
         differ = np.flatnonzero(digest[grouped] != digest[first])
-        step = _PAIR_STEP
-        for s in range(0, len(differ), step):
-            at = differ[s : s + step]
-            similarity[at] = _agreement(
-                self._passage_signatures, signed[grouped[at]], signed[first[at]]
-            )
+
+        def compare(
+            s: int, at: np.ndarray = differ, to: np.ndarray = similarity,
+            rows: np.ndarray = signed, copy: np.ndarray = grouped, of: np.ndarray = first,
+        ) -> None:  # fmt: skip
+            part = at[s : s + _PAIR_STEP]
+            to[part] = _agreement(self._passage_signatures, rows[copy[part]], rows[of[part]])
+
+        _each(compare, range(0, len(differ), _PAIR_STEP), self.threads)
+        del compare
         del differ, first
 
         starts = np.flatnonzero(np.concatenate(([True], group_label[1:] != group_label[:-1])))
@@ -1448,23 +1510,28 @@ def _passage_digests(folded: Folded, indexed: np.ndarray) -> np.ndarray:
 
 def _band_keys_of(
     signatures: _Chunked, rows: np.ndarray, bands: int, band_rows: int,
-    compiled: bool | None = None,
+    compiled: bool | None = None, threads: int = 1,
 ) -> np.ndarray:  # fmt: skip
     """:func:`band_keys` of some rows of chunked signatures, a chunk at a time (with numba,
     and ``compiled`` not False, through :func:`cleaner._compiled.band_keys`: the same keys in
-    a quarter of the time, 0.5 s against 2.0 s for a million rows in chunks of 65,536)."""
+    a quarter of the time, 0.5 s against 2.0 s for a million rows in chunks of 65,536), the
+    chunks in up to ``threads`` threads (each writes its own rows' columns)."""
     keys = np.empty((bands, len(rows)), dtype=np.uint64)
     order = np.argsort(rows, kind="stable")
     ordered = rows[order]
     loop = loop_for("band_keys", len(rows) * bands, compiled)
-    for start, chunk in signatures.chunks():
-        lo, hi = np.searchsorted(ordered, (start, start + len(chunk))).tolist()
+
+    def key(chunk: tuple[int, np.ndarray]) -> None:
+        start, values = chunk
+        lo, hi = np.searchsorted(ordered, (start, start + len(values))).tolist()
         if lo >= hi:
-            continue
+            return
         if loop is not None:
-            loop(chunk, ordered[lo:hi] - start, bands, band_rows, keys, order[lo:hi])
+            loop(values, ordered[lo:hi] - start, bands, band_rows, keys, order[lo:hi])
         else:
-            keys[:, order[lo:hi]] = band_keys(chunk, ordered[lo:hi] - start, bands, band_rows)
+            keys[:, order[lo:hi]] = band_keys(values, ordered[lo:hi] - start, bands, band_rows)
+
+    _each(key, signatures.chunks(), threads)
     return keys
 
 

@@ -194,6 +194,42 @@ def test_spilled_rows_past_two_gib_are_gathered_from_their_own_region(tmp_path: 
     assert np.array_equal(taken, np.stack([last[2], np.zeros(64, np.uint32), last[0]]))
 
 
+def test_decisions_made_in_threads_are_those_made_in_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    articles = _corpus()
+    expected = _decide(articles)
+    assert expected.verdicts("ex-2") and expected.clusters  # something to decide
+    monkeypatch.setattr(cleaner.corpus, "_PAIR_STEP", 2)  # a few pairs a thread's task
+    monkeypatch.setattr(cleaner.corpus, "_KEY_BYTES", 1)  # a band a step, the next ahead
+    monkeypatch.setattr(cleaner.corpus._Chunked, "JOIN_BYTES", 300)  # keys a chunk a task
+    monkeypatch.setattr(cleaner.corpus._SpilledRows, "READ_ROWS", 2)
+    assert _decide(articles, batch_size=2, threads=2) == expected
+    assert _decide(articles, batch_size=2, threads=2, spill_dir=tmp_path) == expected
+
+
+def test_similarities_compared_in_threads_are_those_compared_in_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A long quote lightly edited on five sites: each copy differs from the first copy, so
+    # every task of two pairs has two similarities to write.
+    quote = " ".join(PARAGRAPHS[4:8])
+    edits = ["former chancellor", "one-time vice-chancellor", "ex-vice-chancellor",
+             "former deputy chancellor", "retired vice-chancellor"]  # fmt: skip
+    own = [*PARAGRAPHS[:4], "Echo reports a new bridge.", "Foxtrot reports a dry summer."]
+    articles: Articles = [("v-0", "v0.net", [own[0], quote])] + [
+        (f"v-{n}", f"v{n}.net", [own[n], quote.replace("former vice-chancellor", edit)])
+        for n, edit in enumerate(edits, 1)
+    ]
+    expected = _decide(articles)
+    estimated = [
+        d.similarity for p in expected.passages.values() for d in p.values() if d.similarity < 1
+    ]
+    assert len(estimated) >= 4
+    monkeypatch.setattr(cleaner.corpus, "_PAIR_STEP", 2)
+    assert _decide(articles, threads=2) == expected
+
+
 def test_signatures_in_a_file_or_in_small_chunks_give_the_same_decisions(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

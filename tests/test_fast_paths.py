@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import itertools
 import random
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -509,11 +511,19 @@ def test_lsh_edges_found_a_band_at_a_time_equal_all_bands_at_once(
     rank = np.array(rng.sample(range(3 * count), count), dtype=np.int64)
     every = index._similar(signatures, members, members, rank, 0.6)
     old, corpus_module._KEY_BYTES = corpus_module._KEY_BYTES, 1  # one band a step
+    old_step, corpus_module._PAIR_STEP = corpus_module._PAIR_STEP, 3  # a few pairs a task
     try:
         banded = index._similar(signatures, members, members, rank, 0.6)
+        # In threads: the band keys, the next band's candidates and the pairs' checks.
+        threaded = PassageIndex(num_perm=num_perm, threads=2)
+        in_threads = threaded._similar(signatures, members, members, rank, 0.6)
+        corpus_module._KEY_BYTES = old
+        all_bands_in_threads = threaded._similar(signatures, members, members, rank, 0.6)
     finally:
         corpus_module._KEY_BYTES = old
-    assert every[0].tolist() == banded[0].tolist() and every[1].tolist() == banded[1].tolist()
+        corpus_module._PAIR_STEP = old_step
+    for found in (banded, in_threads, all_bands_in_threads):
+        assert every[0].tolist() == found[0].tolist() and every[1].tolist() == found[1].tolist()
     # And every edge they find is a candidate pair (a band in common) at the threshold.
     keys = corpus_module.band_keys(signatures.joined(), members, *index.config.lsh_params())
     expected = set()
@@ -563,3 +573,68 @@ def test_compiled_band_keys_are_numpys(
     assert compiled.dtype == plain.dtype == np.uint64
     assert np.array_equal(compiled, plain)
     assert np.array_equal(plain, corpus_module.band_keys(signatures, members, bands, rows))
+
+
+def test_each_does_every_item_in_threads_drawing_items_as_threads_come_free() -> None:
+    threads = 3
+    drawn: list[int] = []
+    done: list[int] = []
+    lock = threading.Lock()
+    started = threading.Barrier(threads, timeout=10)  # breaks unless 3 run at once
+
+    def items() -> Iterator[int]:
+        for i in range(40):
+            drawn.append(i)
+            yield i
+
+    def work(i: int) -> None:
+        with lock:
+            # Drawn but not done: those running and the one waiting for a thread.
+            assert len(drawn) - len(done) <= threads + 1
+        if i < threads:
+            started.wait()
+        with lock:
+            done.append(i)
+
+    corpus_module._each(work, items(), threads)
+    assert sorted(done) == list(range(40))
+    done.clear()
+    drawn.clear()
+    corpus_module._each(done.append, items(), 1)
+    assert done == list(range(40))  # one thread: in order, here
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("bad", [7, 19])
+def test_each_raises_the_error_of_the_work(threads: int, bad: int) -> None:
+    def work(i: int) -> None:
+        if i == bad:
+            raise ValueError(f"item {i}")
+
+    with pytest.raises(ValueError, match=f"item {bad}"):
+        corpus_module._each(work, range(20), threads)
+
+
+@pytest.mark.parametrize("ahead", [False, True])
+def test_ahead_yields_the_work_of_each_item_in_order(ahead: bool) -> None:
+    next_started = threading.Event()
+
+    def work(i: int) -> int:
+        if i == 1:
+            next_started.set()
+        return i * i
+
+    results = corpus_module._ahead(work, range(10), ahead)
+    assert next(results) == 0
+    # Ahead, item 1's work runs while the caller holds item 0's result; else not yet.
+    assert next_started.wait(10 if ahead else 0) is ahead
+    assert [0, *results] == [i * i for i in range(10)]
+    assert list(corpus_module._ahead(work, [], ahead)) == []
+
+    def fail(i: int) -> int:
+        if i == 3:
+            raise ValueError("item 3")
+        return i
+
+    with pytest.raises(ValueError, match="item 3"):
+        list(corpus_module._ahead(fail, range(10), ahead))
