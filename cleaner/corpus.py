@@ -727,22 +727,6 @@ def _each(work: Callable[[Any], object], items: Iterable[Any], threads: int) -> 
             future.result()
 
 
-def _ahead(work: Callable[[Any], Any], items: Iterable[Any], ahead: bool) -> Iterator[Any]:
-    """``work(item)`` of each item, in order; with ``ahead``, the next item's work runs in
-    a thread while the caller uses this one's result."""
-    if not ahead:
-        yield from map(work, items)
-        return
-    with ThreadPoolExecutor(1, thread_name_prefix="cleaner-decide") as pool:
-        upcoming: Future[Any] | None = None
-        for item in items:
-            current, upcoming = upcoming, pool.submit(work, item)
-            if current is not None:
-                yield current.result()
-        if upcoming is not None:
-            yield upcoming.result()
-
-
 class _SpilledRows(_Chunked):
     """Rows of a uint32 matrix in a temporary file (deleted when closed, or when the process
     ends), read back a chunk or a set of rows at a time: the page cache holds them, not this
@@ -1259,15 +1243,13 @@ class PassageIndex:
         # so that memory holds one band's candidates.
         step = bands if keys.nbytes <= _KEY_BYTES else 1
 
-        def candidates(first: int, keys: np.ndarray = keys) -> tuple[np.ndarray, np.ndarray]:
-            return self._candidates(keys[first : first + step], member_rank)
-
-        # With threads, this process's finder finds the next band's candidates while this
-        # band's are verified (a few million pairs a band on a million articles: one band
-        # more in memory is a few tens of MiB).
-        ahead = self.threads > 1 and self._candidates is band_candidates
+        # (Finding the next band's candidates in a thread while this band's were verified
+        # raised the million-article run's peak to 3,933 MiB from 3,837, too close to
+        # 4 GiB for what it saved: deciding took 66 s with it and 94 s without, on a
+        # machine that signed in 168 s and 204 s.)
         verified = np.zeros(0, dtype=np.int64)  # pairs as head * count + other, sorted
-        for heads, others in _ahead(candidates, range(0, bands, step), ahead):
+        for first in range(0, bands, step):
+            heads, others = self._candidates(keys[first : first + step], member_rank)
             if not len(heads):
                 continue
             # Distinct pairs as one integer each: a 1-D unique sorts 8 bytes a pair.
@@ -1284,7 +1266,7 @@ class PassageIndex:
             _each(verify, range(0, len(pairs), _PAIR_STEP), self.threads)
             verified = distinct(np.concatenate((verified, pairs[keep])))
             del pairs, keep, verify
-        del keys, candidates
+        del keys
         u, v = np.divmod(verified, count)
         return members[u], members[v]
 

@@ -201,7 +201,7 @@ def test_decisions_made_in_threads_are_those_made_in_one(
     expected = _decide(articles)
     assert expected.verdicts("ex-2") and expected.clusters  # something to decide
     monkeypatch.setattr(cleaner.corpus, "_PAIR_STEP", 2)  # a few pairs a thread's task
-    monkeypatch.setattr(cleaner.corpus, "_KEY_BYTES", 1)  # a band a step, the next ahead
+    monkeypatch.setattr(cleaner.corpus, "_KEY_BYTES", 1)  # a band a step
     monkeypatch.setattr(cleaner.corpus._Chunked, "JOIN_BYTES", 300)  # keys a chunk a task
     monkeypatch.setattr(cleaner.corpus._SpilledRows, "READ_ROWS", 2)
     assert _decide(articles, batch_size=2, threads=2) == expected

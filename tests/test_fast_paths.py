@@ -613,28 +613,3 @@ def test_each_raises_the_error_of_the_work(threads: int, bad: int) -> None:
 
     with pytest.raises(ValueError, match=f"item {bad}"):
         corpus_module._each(work, range(20), threads)
-
-
-@pytest.mark.parametrize("ahead", [False, True])
-def test_ahead_yields_the_work_of_each_item_in_order(ahead: bool) -> None:
-    next_started = threading.Event()
-
-    def work(i: int) -> int:
-        if i == 1:
-            next_started.set()
-        return i * i
-
-    results = corpus_module._ahead(work, range(10), ahead)
-    assert next(results) == 0
-    # Ahead, item 1's work runs while the caller holds item 0's result; else not yet.
-    assert next_started.wait(10 if ahead else 0) is ahead
-    assert [0, *results] == [i * i for i in range(10)]
-    assert list(corpus_module._ahead(work, [], ahead)) == []
-
-    def fail(i: int) -> int:
-        if i == 3:
-            raise ValueError("item 3")
-        return i
-
-    with pytest.raises(ValueError, match="item 3"):
-        list(corpus_module._ahead(fail, range(10), ahead))
