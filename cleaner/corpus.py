@@ -1242,7 +1242,6 @@ class PassageIndex:
         # time, each band's candidates verified and let go before the next band's are found,
         # so that memory holds one band's candidates.
         step = bands if keys.nbytes <= _KEY_BYTES else 1
-
         # (Finding the next band's candidates in a thread while this band's were verified
         # raised the million-article run's peak to 3,933 MiB from 3,837, too close to
         # 4 GiB for what it saved: deciding took 66 s with it and 94 s without, on a
@@ -1333,8 +1332,7 @@ class PassageIndex:
             to[part] = _agreement(self._passage_signatures, rows[copy[part]], rows[of[part]])
 
         _each(compare, range(0, len(differ), _PAIR_STEP), self.threads)
-        del compare
-        del differ, first
+        del compare, differ, first
 
         starts = np.flatnonzero(np.concatenate(([True], group_label[1:] != group_label[:-1])))
         del group_label
