@@ -514,7 +514,7 @@ def test_lsh_edges_found_a_band_at_a_time_equal_all_bands_at_once(
     old_step, corpus_module._PAIR_STEP = corpus_module._PAIR_STEP, 3  # a few pairs a task
     try:
         banded = index._similar(signatures, members, members, rank, 0.6)
-        # In threads: the band keys, the next band's candidates and the pairs' checks.
+        # In threads: the band keys and the pairs' checks.
         threaded = PassageIndex(num_perm=num_perm, threads=2)
         in_threads = threaded._similar(signatures, members, members, rank, 0.6)
         corpus_module._KEY_BYTES = old
