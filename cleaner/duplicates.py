@@ -22,8 +22,10 @@ from cleaner.model import Block, Category, Verdict
 #: Categories whose blocks mark the metadata around a photo: a short passage repeated next
 #: to them is the photo's alt text and caption, so every copy of it goes.
 _PHOTO_CONTEXT = frozenset({Category.CAPTION, Category.BYLINE, Category.TIMESTAMP})
+#: The shingles signed: those whose hash has these bits clear (a quarter of them).
+_SAMPLE = 3
 #: Estimated similarity below which a pair is not even verified. The estimate (32
-#: permutations over a half sample of shingles) errs by about 0.1 on a paragraph, so this
+#: permutations over a quarter of the shingles) errs by about 0.1 on a paragraph, so this
 #: keeps pairs whose true Jaccard may reach the threshold; tests/test_minhash.py measures it.
 _ESTIMATE_SLACK = 0.25
 #: How a sentence ends, in the folded form that quotes are compared in.
@@ -119,12 +121,9 @@ class ShingleCache:
         if not todo:
             return
         hashes, offsets = _joined([self.hashes[i] for i in todo])
-        # Sign a sample of each block's shingles: those whose hash is even. The sample is
-        # chosen by value, so two copies keep the same shingles and their estimate holds;
-        # it halves the signing work, and exact Jaccard on the full sets still decides.
-        even = (hashes & np.uint32(3)) == 0
-        sampled = np.concatenate(([0], np.cumsum(even)))[offsets]
-        rows = _signer(self.config.num_perm).signatures(hashes[even], sampled)
+        # Sign a quarter of each block's shingles, chosen by value (see Signer.signatures);
+        # exact Jaccard on the full sets still decides.
+        rows = _signer(self.config.num_perm).signatures(hashes, offsets, sample=_SAMPLE)
         for n, index in enumerate(todo):
             self.signatures[index] = rows[n]
 
@@ -239,9 +238,7 @@ def prepare_caches(
         return caches
     parts = [hashes[bounds[n] : bounds[n + 1]] for n in chosen.tolist()]
     joined, joined_offsets = _joined(parts)
-    even = (joined & np.uint32(3)) == 0
-    sampled = np.concatenate(([0], np.cumsum(even)))[joined_offsets]
-    rows = _signer(config.num_perm).signatures(joined[even], sampled)
+    rows = _signer(config.num_perm).signatures(joined, joined_offsets, sample=_SAMPLE)
     picked = document[chosen]
     starts = np.flatnonzero(np.concatenate(([True], picked[1:] != picked[:-1])))
     ends = [*starts[1:].tolist(), len(chosen)]

@@ -26,18 +26,20 @@ from cleaner.minhash import (
     st.integers(2, 6),
     st.one_of(st.none(), st.integers(1, 100)),
     st.sampled_from([False, True] if compiled_loop("affine_minima") is not None else [False]),
+    st.sampled_from([0, 1, 3]),
 )
 def test_bulk_signatures_equal_datasketch_update_batch(
-    texts: list[str], size: int, chunk: int | None, compiled: bool
+    texts: list[str], size: int, chunk: int | None, compiled: bool, sample: int
 ) -> None:
     hashes, offsets = shingle_hashes(texts, size)
     signer = Signer(num_perm=32, seed=7)
-    # chunk: shingles signed per step by numpy; compiled: numba's loop instead
-    rows = signer.signatures(hashes, offsets, chunk, compiled)
+    # chunk: shingles signed per step by numpy; compiled: numba's loop instead; sample:
+    # only the shingles whose hash has those bits clear are signed
+    rows = signer.signatures(hashes, offsets, chunk, compiled, sample=sample)
     for i in range(len(texts)):
-        mine = hashes[offsets[i] : offsets[i + 1]]
+        mine = [int(h) for h in hashes[offsets[i] : offsets[i + 1]] if not h & sample]
         reference = MinHash(num_perm=32, seed=7, hashfunc=lambda value: int(value))
-        reference.update_batch([int(h) for h in mine])
+        reference.update_batch(mine)  # none: datasketch's row is all ones, as ours is
         assert np.array_equal(rows[i], reference.hashvalues)
         assert signer.to_minhash(rows[i]).jaccard(signer.to_minhash(rows[i])) == 1.0
 
