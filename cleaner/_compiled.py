@@ -104,6 +104,24 @@ def window_hashes(
 
 
 @numba.njit(cache=True, nogil=True)
+def shingle_windows(
+    codes: np.ndarray, starts: np.ndarray, size: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`cleaner.minhash.shingle_hashes`: the hashes of every text's windows (see
+    :func:`window_hashes`) and the offsets where each text's hashes start, counted here, not
+    in the half-dozen numpy calls that cost more than hashing an article's paragraphs."""
+    texts = starts.shape[0] - 1
+    offsets = np.empty(texts + 1, dtype=np.int64)
+    offsets[0] = 0
+    for i in range(texts):
+        length = starts[i + 1] - starts[i]
+        offsets[i + 1] = offsets[i] + (max(length - size + 1, 1) if length > 0 else 0)
+    out = np.empty(offsets[texts], dtype=np.uint32)
+    window_hashes(codes, starts, offsets, size, out)
+    return out, offsets
+
+
+@numba.njit(cache=True, nogil=True)
 def may_pair_within(
     hashes: np.ndarray, offsets: np.ndarray, document: np.ndarray, threshold: float, out: np.ndarray
 ) -> None:

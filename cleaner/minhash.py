@@ -228,7 +228,7 @@ def shingle_hashes(
     Texts are hashed as given; pass a :class:`Folded` batch to compare folded forms.
     Hashes are stable across processes and machines. From :data:`COMPILED_MIN_SHINGLES`
     code points on with numba installed (or with ``compiled`` True), one compiled loop
-    (:func:`cleaner._compiled.window_hashes`) gives the same hashes as the numpy passes.
+    (:func:`cleaner._compiled.shingle_windows`) gives the same hashes as the numpy passes.
     """
     if isinstance(texts, Folded):
         codes, starts = texts.codes, texts.offsets
@@ -236,16 +236,15 @@ def shingle_hashes(
         codes = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32)
         lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
         starts = np.concatenate(([0], np.cumsum(lengths)))
+    loop = loop_for("shingle_windows", len(codes), compiled)
+    if loop is not None:
+        hashed, offsets = loop(codes, np.asarray(starts, dtype=np.int64), size)
+        return hashed, offsets
     lengths = np.diff(starts)
     counts = np.maximum(lengths - size + 1, np.minimum(lengths, 1))
     offsets = np.concatenate(([0], np.cumsum(counts)))
     if len(codes) == 0:
         return np.zeros(0, dtype=np.uint32), offsets
-    loop = loop_for("window_hashes", len(codes), compiled)
-    if loop is not None:
-        out = np.empty(int(offsets[-1]), dtype=np.uint32)
-        loop(codes, np.asarray(starts, dtype=np.int64), offsets, size, out)
-        return out, offsets
     short = np.flatnonzero((lengths < size) & (lengths > 0))
     if len(short) == 0:
         # Every window lies inside the joined text: hash only those (integer arrays wrap
