@@ -208,3 +208,25 @@ def test_the_compiled_loops_benchmark_runs_both_ways_and_writes_them(tmp_path: P
     with compiled_loops.way(compiled_loops.WAYS[0]):
         assert minhash.loop_for("window_hashes", 10, None) is None
     assert minhash.loop_for("window_hashes", 10, None) is not None
+
+
+def test_the_taking_turns_benchmark_times_a_revision_and_the_tree(tmp_path: Path) -> None:
+    # No timing asserted: one round times the checked-out revision and the working tree in
+    # child processes of their own, writes both, and takes its worktree away again.
+    import json
+    import subprocess
+
+    from benchmarks import ab
+
+    seeds = Path(__file__).resolve().parents[1] / "fixtures" / "seeds" / "input"
+    output = tmp_path / "ab.json"
+    argv = ["HEAD", "--rounds", "1", "--docs", "10", "--warmup", "2", "--seeds-dir",
+            str(seeds), "--naeb-dir", str(tmp_path / "none"), "--output", str(output)]  # fmt: skip
+    assert ab.main(argv) == 0
+    result = json.loads(output.read_text())
+    assert len(result["us_per_article"]["base"]) == len(result["us_per_article"]["head"]) == 1
+    assert result["base"]["median"] > 0 and result["head"]["median"] > 0
+    worktrees = subprocess.run(
+        ["git", "worktree", "list"], cwd=ab.REPO_ROOT, capture_output=True, text=True, check=True
+    ).stdout
+    assert "cleaner-ab-" not in worktrees

@@ -1,0 +1,161 @@
+"""Two versions of the cleaner on one core, taking turns: microseconds an article of
+``Cleaner().clean(text)`` for a git revision (checked out in a temporary worktree) and for the
+working tree.
+
+``speed.py`` times one system after another, so a machine that speeds up or slows down between
+two runs (shared hosts do, by 1.5x within an hour) moves the comparison. Here each round runs a
+child process for each version, the order swapped every round, over the same documents (the
+texts ``speed.py`` uses, written once to a file both children read); each child warms up and
+then times the pass in process CPU time. The median of the rounds is the figure; the spread
+says how far to trust it. Output identity is not checked here: the tests do that.
+
+Writes ``benchmarks/results/ab.json`` and prints a table.
+
+    .venv/bin/python benchmarks/ab.py BASE_REV [--rounds 6] [--docs 1050]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a file: make the repository importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.common import (
+    CACHE_DIR,
+    NAEB_DIR,
+    REPO_ROOT,
+    RESULTS_DIR,
+    SEEDS_DIR,
+    format_table,
+    run_metadata,
+    write_json,
+)
+from benchmarks.speed import corpus, load_texts
+
+#: Run in a child with the tree to time first on ``sys.path``: argv is the tree, the texts
+#: file, the warm-up count. Prints microseconds an article (process time) and the count.
+CHILD = """
+import json, sys, time
+sys.path.insert(0, sys.argv[1])
+import cleaner
+from cleaner import Cleaner, rules
+assert cleaner.__file__.startswith(sys.argv[1]), cleaner.__file__
+rules.MEMO_MAX_CHARS = 0  # each document costs what an unseen article costs (see speed.py)
+docs = json.loads(open(sys.argv[2], encoding="utf-8").read())
+run = Cleaner().clean
+for text in docs[: int(sys.argv[3])]:
+    run(text)
+started = time.process_time()
+for text in docs:
+    run(text)
+print(json.dumps({"us_per_article": (time.process_time() - started) / len(docs) * 1e6}))
+"""
+
+
+def git(*args: str, cwd: Path = REPO_ROOT) -> str:
+    done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=True)
+    return done.stdout.strip()
+
+
+def time_tree(tree: Path, docs_file: Path, warmup: int) -> float:
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD, str(tree), str(docs_file), str(warmup)],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"timing {tree} failed:\n{done.stderr.strip()}")
+    return float(json.loads(done.stdout.strip().splitlines()[-1])["us_per_article"])
+
+
+def compare(
+    base: Path, head: Path, docs_file: Path, rounds: int, warmup: int
+) -> dict[str, list[float]]:
+    """Microseconds an article for each tree, one child per tree per round, order swapped
+    every round."""
+    times: dict[str, list[float]] = {"base": [], "head": []}
+    trees = {"base": base, "head": head}
+    for round_ in range(rounds):
+        order = ("base", "head") if round_ % 2 == 0 else ("head", "base")
+        for name in order:
+            times[name].append(time_tree(trees[name], docs_file, warmup))
+        print(
+            f"round {round_ + 1}/{rounds}: base {times['base'][-1]:.1f}, "
+            f"head {times['head'][-1]:.1f} us an article",
+            file=sys.stderr,
+        )
+    return times
+
+
+def summary(times: Sequence[float]) -> dict[str, float]:
+    return {
+        "median": round(statistics.median(times), 1),
+        "min": round(min(times), 1),
+        "max": round(max(times), 1),
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("base", help="git revision to compare the working tree with")
+    parser.add_argument("--rounds", type=int, default=6)
+    parser.add_argument("--docs", type=int, default=1050, help="documents a child times")
+    parser.add_argument("--warmup", type=int, default=300, help="documents run before timing")
+    parser.add_argument("--seeds-dir", type=Path, default=SEEDS_DIR)
+    parser.add_argument("--naeb-dir", type=Path, default=NAEB_DIR)
+    parser.add_argument("--cache-dir", type=Path, default=CACHE_DIR)
+    parser.add_argument("--output", type=Path, default=RESULTS_DIR / "ab.json")
+    args = parser.parse_args(argv)
+
+    texts = load_texts(args.seeds_dir, args.naeb_dir, args.cache_dir)
+    if not texts:
+        print(f"no input texts under {args.seeds_dir} or {args.naeb_dir}", file=sys.stderr)
+        return 1
+    base_commit = git("rev-parse", "--short", args.base)
+    with tempfile.TemporaryDirectory(prefix="cleaner-ab-") as scratch:
+        docs_file = Path(scratch) / "docs.json"
+        docs_file.write_text(json.dumps(corpus(texts, args.docs)), "utf-8")
+        worktree = Path(scratch) / "base"
+        git("worktree", "add", "--detach", "--force", str(worktree), base_commit)
+        try:
+            times = compare(worktree, REPO_ROOT, docs_file, args.rounds, args.warmup)
+        finally:
+            git("worktree", "remove", "--force", str(worktree))
+    base, head = summary(times["base"]), summary(times["head"])
+    ratio = round(base["median"] / head["median"], 3)
+    rows = [
+        [name, row["median"], row["min"], row["max"], round(1e6 / row["median"], 1)]
+        for name, row in ((f"base {base_commit}", base), ("head (working tree)", head))
+    ]
+    print(
+        f"{len(texts)} distinct texts repeated to {args.docs} documents; {args.rounds} rounds, "
+        "one child per version a round, order swapped every round; process CPU time"
+    )
+    print(format_table(rows, ["version", "us/article", "min", "max", "articles/s"]))
+    print(f"speed-up (base median / head median): {ratio}x")
+    write_json(
+        args.output,
+        {
+            "meta": run_metadata(base=base_commit, rounds=args.rounds, docs=args.docs),
+            "us_per_article": {"base": times["base"], "head": times["head"]},
+            "base": base,
+            "head": head,
+            "speedup": ratio,
+        },
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
