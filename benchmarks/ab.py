@@ -3,15 +3,18 @@
 working tree.
 
 ``speed.py`` times one system after another, so a machine that speeds up or slows down between
-two runs (shared hosts do, by 1.5x within an hour) moves the comparison. Here each round runs a
-child process for each version, the order swapped every round, over the same documents (the
-texts ``speed.py`` uses, written once to a file both children read); each child warms up and
-then times the pass in process CPU time. The median of the rounds is the figure; the spread
-says how far to trust it. Output identity is not checked here: the tests do that.
+two runs (shared hosts do, by 1.5x within an hour, and by 20% from one second to the next) moves
+the comparison. Here each version runs in a child process of its own that stays up for the whole
+comparison: both load the same documents (the texts ``speed.py`` uses, written once to a file),
+warm up, and then time one pass over them in process CPU time each time they are asked, taking
+turns, the order swapped every round. A round's two passes are a second or so apart, so each
+round's ratio is little moved by the machine's drift; the median of those ratios is the figure,
+beside the medians of each version's passes. Output identity is not checked here: the tests do
+that.
 
 Writes ``benchmarks/results/ab.json`` and prints a table.
 
-    .venv/bin/python benchmarks/ab.py BASE_REV [--rounds 6] [--docs 1050]
+    .venv/bin/python benchmarks/ab.py BASE_REV [--rounds 10] [--docs 1050]
 """
 
 from __future__ import annotations
@@ -41,8 +44,9 @@ from benchmarks.common import (
 )
 from benchmarks.speed import corpus, load_texts
 
-#: Run in a child with the tree to time first on ``sys.path``: argv is the tree, the texts
-#: file, the warm-up count. Prints microseconds an article (process time) and the count.
+#: Runs in a child with the tree to time first on ``sys.path``: argv is the tree, the texts
+#: file, the warm-up count. Prints "ready" once warm, then for each line read, one timed pass:
+#: microseconds an article (process time).
 CHILD = """
 import json, sys, time
 sys.path.insert(0, sys.argv[1])
@@ -54,10 +58,12 @@ docs = json.loads(open(sys.argv[2], encoding="utf-8").read())
 run = Cleaner().clean
 for text in docs[: int(sys.argv[3])]:
     run(text)
-started = time.process_time()
-for text in docs:
-    run(text)
-print(json.dumps({"us_per_article": (time.process_time() - started) / len(docs) * 1e6}))
+print("ready", flush=True)
+for _ in sys.stdin:
+    started = time.process_time()
+    for text in docs:
+        run(text)
+    print((time.process_time() - started) / len(docs) * 1e6, flush=True)
 """
 
 
@@ -66,50 +72,81 @@ def git(*args: str, cwd: Path = REPO_ROOT) -> str:
     return done.stdout.strip()
 
 
-def time_tree(tree: Path, docs_file: Path, warmup: int) -> float:
-    done = subprocess.run(
-        [sys.executable, "-c", CHILD, str(tree), str(docs_file), str(warmup)],
-        capture_output=True,
-        text=True,
-        check=False,
-        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"timing {tree} failed:\n{done.stderr.strip()}")
-    return float(json.loads(done.stdout.strip().splitlines()[-1])["us_per_article"])
+class Child:
+    """A child process that cleans the documents with one tree's code, a pass when asked."""
+
+    def __init__(self, tree: Path, docs_file: Path, warmup: int) -> None:
+        self.tree = tree
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", CHILD, str(tree), str(docs_file), str(warmup)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+        )
+        self._read()  # "ready"
+
+    def _read(self) -> str:
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline()
+        if not line:
+            stderr = self.process.stderr.read() if self.process.stderr else ""
+            raise RuntimeError(f"timing {self.tree} failed:\n{stderr.strip()}")
+        return line.strip()
+
+    def time_pass(self) -> float:
+        assert self.process.stdin is not None
+        self.process.stdin.write("\n")
+        self.process.stdin.flush()
+        return float(self._read())
+
+    def close(self) -> None:
+        if self.process.stdin is not None:
+            self.process.stdin.close()
+        self.process.wait(timeout=60)
+        for stream in (self.process.stdout, self.process.stderr):
+            if stream is not None:
+                stream.close()
 
 
 def compare(
     base: Path, head: Path, docs_file: Path, rounds: int, warmup: int
 ) -> dict[str, list[float]]:
-    """Microseconds an article for each tree, one child per tree per round, order swapped
-    every round."""
+    """Microseconds an article for each tree, a pass each a round, order swapped every
+    round, from two children that stay up."""
     times: dict[str, list[float]] = {"base": [], "head": []}
-    trees = {"base": base, "head": head}
-    for round_ in range(rounds):
-        order = ("base", "head") if round_ % 2 == 0 else ("head", "base")
-        for name in order:
-            times[name].append(time_tree(trees[name], docs_file, warmup))
-        print(
-            f"round {round_ + 1}/{rounds}: base {times['base'][-1]:.1f}, "
-            f"head {times['head'][-1]:.1f} us an article",
-            file=sys.stderr,
-        )
+    children: dict[str, Child] = {}
+    try:
+        for name, tree in (("base", base), ("head", head)):
+            children[name] = Child(tree, docs_file, warmup)
+        for round_ in range(rounds):
+            order = ("base", "head") if round_ % 2 == 0 else ("head", "base")
+            for name in order:
+                times[name].append(children[name].time_pass())
+            print(
+                f"round {round_ + 1}/{rounds}: base {times['base'][-1]:.1f}, "
+                f"head {times['head'][-1]:.1f} us an article",
+                file=sys.stderr,
+            )
+    finally:
+        for child in children.values():
+            child.close()
     return times
 
 
-def summary(times: Sequence[float]) -> dict[str, float]:
+def summary(values: Sequence[float], digits: int = 1) -> dict[str, float]:
     return {
-        "median": round(statistics.median(times), 1),
-        "min": round(min(times), 1),
-        "max": round(max(times), 1),
+        "median": round(statistics.median(values), digits),
+        "min": round(min(values), digits),
+        "max": round(max(values), digits),
     }
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("base", help="git revision to compare the working tree with")
-    parser.add_argument("--rounds", type=int, default=6)
+    parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--docs", type=int, default=1050, help="documents a child times")
     parser.add_argument("--warmup", type=int, default=300, help="documents run before timing")
     parser.add_argument("--seeds-dir", type=Path, default=SEEDS_DIR)
@@ -133,17 +170,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         finally:
             git("worktree", "remove", "--force", str(worktree))
     base, head = summary(times["base"]), summary(times["head"])
-    ratio = round(base["median"] / head["median"], 3)
+    ratios = [b / h for b, h in zip(times["base"], times["head"], strict=True)]
+    ratio = summary(ratios, 3)
     rows = [
         [name, row["median"], row["min"], row["max"], round(1e6 / row["median"], 1)]
         for name, row in ((f"base {base_commit}", base), ("head (working tree)", head))
     ]
     print(
-        f"{len(texts)} distinct texts repeated to {args.docs} documents; {args.rounds} rounds, "
-        "one child per version a round, order swapped every round; process CPU time"
+        f"{len(texts)} distinct texts repeated to {args.docs} documents; {args.rounds} rounds "
+        "of a pass per version, taking turns, order swapped every round; process CPU time"
     )
     print(format_table(rows, ["version", "us/article", "min", "max", "articles/s"]))
-    print(f"speed-up (base median / head median): {ratio}x")
+    print(
+        f"speed-up (base / head, a round's two passes): median {ratio['median']}x, "
+        f"min {ratio['min']}x, max {ratio['max']}x"
+    )
     write_json(
         args.output,
         {
