@@ -20,7 +20,7 @@ Each pass only adds; nothing here removes a block that no strong match anchors.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from cleaner.model import Block, Category, Removal, Verdict
 from cleaner.rules import MatchObject, Rule, RuleSet
@@ -79,6 +79,7 @@ def find_boilerplate(
     text: str | None = None,
     cache: MatchCache | None = None,
     infer: bool = True,
+    forms: Mapping[int, str] | None = None,
 ) -> tuple[dict[int, Verdict], list[Removal]]:
     """Block verdicts (block index -> category, rule id, evidence) and span removals.
 
@@ -87,13 +88,21 @@ def find_boilerplate(
     normalised text the blocks come from; it is needed only for span rules. ``cache`` keeps
     each block's rule matches (which do not depend on position) between calls. With
     ``infer`` off, only the rules' own matches count (passes 2 to 5 are skipped).
+    ``forms``, by block index, are the blocks' compared forms if they are known (the
+    in-document pass makes them): they spare the rules case folding the blocks again
+    (:meth:`cleaner.rules.RuleSet.matches_all`).
     """
     if cache is None:
         cache = {}
     todo = [block for block in blocks if block.index not in cache]
     if todo:
-        texts = list(dict.fromkeys(block.text for block in todo))  # a line an article repeats
-        by_text = dict(zip(texts, rules.matches_all(texts), strict=True))
+        # One block for each text (a line an article repeats is matched once).
+        firsts: dict[str, int] = {}
+        for block in todo:
+            firsts.setdefault(block.text, block.index)
+        texts = list(firsts)
+        folded = None if forms is None else [forms[i] for i in firsts.values()]
+        by_text = dict(zip(texts, rules.matches_all(texts, folded), strict=True))
         for block in todo:
             cache[block.index] = by_text[block.text]
     matches = [cache[block.index] for block in blocks]

@@ -203,8 +203,13 @@ class Cleaner:
         for _ in range(_MAX_PASSES):
             kept = [b for b in blocks if b.index not in decided]
             new: dict[int, Verdict] = {}
+            if self.config.dedup_in_document:
+                shingles.fold(kept)  # the compared forms, which the rules can use too
             if self.config.boilerplate:
-                new, found = find_boilerplate(kept, self.rules, normalised, matches, infer)
+                forms = shingles.keys if self.config.dedup_in_document else None
+                new, found = find_boilerplate(
+                    kept, self.rules, normalised, matches, infer, forms
+                )
                 for removal in found:
                     spans.setdefault((removal.start, removal.end), removal)
             if corpus:

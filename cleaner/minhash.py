@@ -25,6 +25,9 @@ _FOLD = {
     "–": "-", "—": "-", "‑": "-", "−": "-",
 }  # fmt: skip
 _FOLD_TABLE = str.maketrans(_FOLD)
+#: The characters that folding replaces, and those it makes of them.
+FOLD_REPLACES = frozenset(_FOLD)
+FOLD_MAKES = frozenset(_FOLD.values())
 
 
 # Polynomial rolling hash over code points, wrapping at 2^64.

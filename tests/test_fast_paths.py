@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import random
+import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -40,7 +41,7 @@ from cleaner.minhash import (
 )
 from cleaner.model import Block, Category, Repair, Verdict
 from cleaner.repair import repair_text
-from cleaner.rules import MatchObject, Rule, _rule_first_chars, load_rules
+from cleaner.rules import MatchObject, Rule, RuleSet, _rule_first_chars, load_rules
 from cleaner.rules.first import start_prefixes
 from cleaner.segment import _looks_hard_wrapped, segment_blocks
 
@@ -102,6 +103,82 @@ def test_matching_many_texts_at_once_finds_what_each_rule_finds_in_each(texts: l
     assert len(found) == len(texts)
     for text, matches in zip(texts, found, strict=True):
         assert [(rule.rule_id, match.span()) for rule, match in matches] == _brute_force(text)
+
+
+# Every word a rule needs, with its spaces made other whitespace or doubled and its hyphens
+# and straight quotes made typographic: a compared form holds the word, the case-folded
+# text does not.
+_NEEDED = sorted({w for rule in RULES for w in rule.needs if len(w) > 1})
+_SPACING = st.sampled_from([" ", "  ", "\n", "\t", "\u00a0", " \n "])
+_LOOKALIKE = st.sampled_from(["-", "–", "—", "‑", "'", "’", '"', "”"])
+
+
+def _disguised(word: str, spacing: str, dash: str) -> str:
+    return word.replace(" ", spacing).replace("-", dash).replace("'", dash)
+
+
+_FORM_TEXT = st.one_of(
+    _BLOCK_TEXT,
+    st.tuples(st.sampled_from(_NEEDED), _SPACING, _LOOKALIKE).map(lambda p: _disguised(*p)),
+    st.tuples(st.sampled_from(_EXAMPLES), _SPACING, _LOOKALIKE).map(lambda p: _disguised(*p)),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_FORM_TEXT, max_size=8))
+def test_matching_with_the_compared_forms_finds_what_matching_the_texts_finds(
+    texts: list[str],
+) -> None:
+    # The in-document pass hands the rules each block's compared form, to look for the
+    # words in: the matches must be those found from the texts alone.
+    rules = load_rules()  # a rule set of its own: no matches kept from other tests
+    with_forms = rules.matches_all(texts, fold_forms(texts))
+    assert [[(r.rule_id, m.span()) for r, m in hits] for hits in with_forms] == [
+        _brute_force(text) for text in texts
+    ]
+
+
+def test_the_checked_words_are_the_ones_a_form_can_make() -> None:
+    # "sign\nup" folds to "sign up": such a word is confirmed in the case-folded text; a
+    # word without spaces, hyphens or quotes needs no confirmation.
+    checks = set(RULESET._form_checks.values())  # type: ignore[attr-defined]
+    assert {"sign up", "fact-checked", "subscriber-only"} <= checks
+    assert not checks & {"cookie", "subscribe", "moderat"}
+    assert RULESET._forms_hold_words  # type: ignore[attr-defined]
+    texts = ["Sign\nup for our newsletter", "Sign up for our newsletter"]
+    forms = fold_forms(texts)
+    assert forms[0] == forms[1]
+    assert RULESET._unlocked(texts, forms) == RULESET._unlocked(texts)
+
+
+def test_a_word_only_the_compared_form_holds_unlocks_no_rule() -> None:
+    # Patterns looser than their words: the word decides, with forms as without.
+    def rule(name: str, pattern: str, needs: tuple[str, ...]) -> Rule:
+        return Rule(Category.SUBSCRIPTION, name, re.compile(pattern, re.I), needs=needs)
+
+    rules = RuleSet((
+        rule("sign_up", r"sign\s+up", ("sign up",)),
+        rule("checked", r"fact.checked", ("fact-checked",)),
+        rule("quoted", r"don.t miss", ("don't miss",)),
+        rule("cookies", r"cookies?", ("cookie",)),
+    ))  # fmt: skip
+    texts = ["Sign\nup now", "Sign  up now", "Sign up now", "Fact–checked by us",
+             "Fact-checked", "Don’t miss it", "Don't miss it", "COOKIES", "A biscuit"]  # fmt: skip
+    def found(forms: list[str] | None) -> list[list[tuple[str, tuple[int, int]]]]:
+        return [[(r.id, m.span()) for r, m in hits] for hits in rules.matches_all(texts, forms)]
+
+    with_forms = found(fold_forms(texts))
+    assert [[name for name, _ in hits] for hits in with_forms] == [
+        [], [], ["sign_up"], [], ["checked"], [], ["quoted"], ["cookies"], []
+    ]
+    rules._memo.clear()  # type: ignore[attr-defined]
+    assert with_forms == found(None)
+    # A word with a curly quote is not in the form ("don't"): then the forms are not used.
+    curly = RuleSet((rule("curly", r"don.t miss", ("don’t miss",)),))
+    assert not curly._forms_hold_words  # type: ignore[attr-defined]
+    assert [len(hits) for hits in curly.matches_all(texts, fold_forms(texts))] == [
+        0, 0, 0, 0, 0, 1, 0, 0, 0
+    ]  # fmt: skip
 
 
 @settings(max_examples=500, deadline=None)

@@ -25,6 +25,7 @@ a comment policy's rules). See ``cleaner.boilerplate`` for how context is applie
 from __future__ import annotations
 
 import bisect
+import itertools
 import re
 import tomllib
 from collections.abc import Callable, Iterable, Sequence
@@ -35,6 +36,7 @@ from typing import Any, Literal, TypeAlias, cast
 import ahocorasick_rs
 import regex
 
+from cleaner.minhash import FOLD_MAKES, FOLD_REPLACES
 from cleaner.model import Category
 from cleaner.rules.first import first_chars, start_prefixes
 
@@ -212,6 +214,11 @@ class RuleSet:
             "_word_scans",
             tuple((*found, most, fold) for found, most, fold in scans if found is not None),
         )
+        # The folded words that a text's compared form may hold where its case-folded text
+        # does not (see _unlocked): those with a space or a character that folding makes.
+        checks = {n: w for n, w in enumerate(folded) if _form_may_make(w)}
+        object.__setattr__(self, "_form_checks", checks)
+        object.__setattr__(self, "_forms_hold_words", all(map(_form_keeps, folded)))
 
     def matches(self, text: str) -> list[tuple[Rule, MatchObject]]:
         """Every rule that accepts this block text, with its match, in rule-file order.
@@ -222,9 +229,14 @@ class RuleSet:
         """
         return self.matches_all([text])[0]
 
-    def matches_all(self, texts: Sequence[str]) -> list[list[tuple[Rule, MatchObject]]]:
+    def matches_all(
+        self, texts: Sequence[str], forms: Sequence[str] | None = None
+    ) -> list[list[tuple[Rule, MatchObject]]]:
         """:meth:`matches` of each text; the words that rules need are looked for in all
-        the texts in one pass.
+        the texts in one pass. ``forms``, when given, are the texts' compared forms
+        (:func:`cleaner.minhash.fold_forms`, which the in-document pass makes anyway): the
+        words are then looked for in them instead of in case-folded copies, with the same
+        result.
 
         A text of at most :data:`MEMO_MAX_CHARS` is matched once per process and its
         matches are kept (up to :data:`MEMO_ENTRIES` texts, then forgotten all at once):
@@ -239,34 +251,52 @@ class RuleSet:
             if len(memo) >= MEMO_ENTRIES:
                 memo.clear()
             fresh = [texts[i] for i in todo]
-            for i, text, words in zip(todo, fresh, self._unlocked(fresh), strict=True):
+            fresh_forms = None if forms is None else [forms[i] for i in todo]
+            unlocked = self._unlocked(fresh, fresh_forms)
+            for i, text, words in zip(todo, fresh, unlocked, strict=True):
                 matched = found[i] = self._matches(text, words)
                 if len(text) <= MEMO_MAX_CHARS:
                     memo[text] = matched
         return found  # type: ignore[return-value]
 
-    def _unlocked(self, texts: Sequence[str]) -> list[set[int] | None]:
+    def _unlocked(
+        self, texts: Sequence[str], forms: Sequence[str] | None = None
+    ) -> list[set[int] | None]:
         """For each text, the rules with words that one of their words unlocks (None: none).
 
         Each automaton runs once over the texts it may unlock a rule for (case folded, for
         the words in lower case), joined by NUL: no word holds one, so none is found across
         two texts, and where a word starts tells whose it is.
+
+        With ``forms`` (each text's compared form: case folded, its whitespace runs made
+        one space and its ends stripped, curly quotes and dashes made ASCII), the words in
+        lower case are looked for in the forms, which saves case folding every text again.
+        A word found in the case-folded text is in the form too: only whitespace and
+        quote and dash characters change, and none is in a word but for single inner
+        spaces (``_forms_hold_words``, checked as the rules load). The other way holds for
+        a word with no space, straight quote or hyphen (each character of the form's match
+        was that character in the case-folded text, and no whitespace stood between two of
+        them); a word with one of those (``_form_checks``) is confirmed in the case-folded
+        text of the block it was found in, which few blocks need.
         """
         triggered: list[set[int] | None] = [None] * len(texts)
+        checks: dict[int, str] = self._form_checks  # type: ignore[attr-defined]
         for automaton, unlocks, longest, fold in self._word_scans:  # type: ignore[attr-defined]
             chosen = [i for i, text in enumerate(texts) if 0 < len(text) <= longest]
             if not chosen:
                 continue
-            pieces = [texts[i].casefold() if fold else texts[i] for i in chosen]
-            starts = []
-            position = 0
-            for piece in pieces:
-                starts.append(position)
-                position += len(piece) + 1
+            in_forms = fold and forms is not None and self._forms_hold_words  # type: ignore[attr-defined]
+            if in_forms:
+                pieces = [forms[i] for i in chosen]  # type: ignore[index]
+            else:
+                pieces = [texts[i].casefold() if fold else texts[i] for i in chosen]
+            starts = list(itertools.accumulate((len(p) + 1 for p in pieces), initial=0))
             for word, start, _ in automaton.find_matches_as_indexes(
                 "\x00".join(pieces), overlapping=True
             ):
                 i = chosen[bisect.bisect_right(starts, start) - 1]
+                if in_forms and word in checks and checks[word] not in texts[i].casefold():
+                    continue
                 orders = triggered[i]
                 if orders is None:
                     triggered[i] = set(unlocks[word])
@@ -330,6 +360,23 @@ class RuleSet:
             table = self._by_orders[orders] = self._by_length(orders)  # type: ignore[attr-defined]
         self._by_start[start] = table  # type: ignore[attr-defined]
         return table  # type: ignore[no-any-return]
+
+
+def _form_may_make(word: str) -> bool:
+    """Whether a compared form may hold ``word`` where the case-folded text does not: the
+    word has whitespace, or a character that folding makes of others (a straight quote or
+    hyphen, from curly quotes and dashes)."""
+    return any(c.isspace() or c in FOLD_MAKES for c in word)
+
+
+def _form_keeps(word: str) -> bool:
+    """Whether a compared form holds ``word`` wherever the case-folded text does: the word
+    has no character that folding replaces, and no whitespace but single inner spaces."""
+    return (
+        not any(c in FOLD_REPLACES or (c.isspace() and c != " ") for c in word)
+        and word == word.strip()
+        and "  " not in word
+    )
 
 
 def _automaton(
