@@ -77,11 +77,14 @@ class Child:
 
     def __init__(self, tree: Path, docs_file: Path, warmup: int) -> None:
         self.tree = tree
+        # A file, not a pipe, for what the child says on stderr: nobody reads a pipe until
+        # the child fails, and a full one would stop the child.
+        self.errors = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115 (close())
         self.process = subprocess.Popen(
             [sys.executable, "-c", CHILD, str(tree), str(docs_file), str(warmup)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            stderr=self.errors,
             text=True,
             env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
         )
@@ -91,8 +94,9 @@ class Child:
         assert self.process.stdout is not None
         line = self.process.stdout.readline()
         if not line:
-            stderr = self.process.stderr.read() if self.process.stderr else ""
-            raise RuntimeError(f"timing {self.tree} failed:\n{stderr.strip()}")
+            self.process.wait(timeout=60)
+            self.errors.seek(0)
+            raise RuntimeError(f"timing {self.tree} failed:\n{self.errors.read().strip()}")
         return line.strip()
 
     def time_pass(self) -> float:
@@ -105,9 +109,9 @@ class Child:
         if self.process.stdin is not None:
             self.process.stdin.close()
         self.process.wait(timeout=60)
-        for stream in (self.process.stdout, self.process.stderr):
-            if stream is not None:
-                stream.close()
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+        self.errors.close()
 
 
 def compare(
