@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from pathlib import Path
 
 import ftfy
@@ -390,6 +391,93 @@ def test_suspect_patterns_are_what_they_are_built_from(text: str) -> None:
         assert repair._FTFY_SUSPECT.search(text) is not None
     with_space = expected or re.search(f"[{repair._SPACE_CHARS}]", text) is not None
     assert (repair._REPAIR_SUSPECT.search(text) is not None) == with_space
+
+
+def reference_candidate_lines(text: str, suspect: re.Pattern[str]) -> list[tuple[int, int]]:
+    """The lines with a match of ``suspect``, found by re's scan of the whole text, and, if
+    the text is not NFC, the lines that are not: what _candidate_lines finds its own way
+    (its lines longer than an ftfy segment are left out here: the texts are shorter)."""
+    lines = {}
+    for match in suspect.finditer(text):
+        start = text.rfind("\n", 0, match.start()) + 1
+        lines[start] = text.find("\n", match.start()) + 1 or len(text)
+    if not unicodedata.is_normalized("NFC", text):
+        for start, end in repair._segments(text):
+            if not unicodedata.is_normalized("NFC", text[start:end]):
+                lines[start] = end
+    return sorted(lines.items())
+
+
+# Many curly quotes and entities: past _MAX_TRIES characters that may start a match, the
+# pattern is searched for in the whole text instead.
+crowded = st.lists(st.sampled_from(["“", "”", "&amp;", "é", " ", "a"]), max_size=200).map("".join)
+
+
+@CHECKS
+@given(st.one_of(texts, crowded, st.lists(st.one_of(fragments, crowded), max_size=6).map("".join)))
+def test_candidate_lines_are_those_a_scan_of_the_whole_text_finds(text: str) -> None:
+    for suspect in (repair._FTFY, repair._REPAIR):
+        assert repair._candidate_lines(text, suspect) == reference_candidate_lines(
+            text, suspect.pattern
+        )
+
+
+def test_the_fast_scan_tries_the_pattern_only_where_a_match_can_start() -> None:
+    text = "“Quoted,” she said; R&D and AT&amp;T\nCafé Ã© ok"
+    chars = repair._distinct_chars(text.encode("utf-8"), repair._FTFY)
+    assert chars == set("“”;&Ãé©") - {";"}  # and no other ASCII character
+    found = repair._match_starts(text, chars, repair._FTFY)
+    assert found is not None
+    assert sorted(found) == [m.start() for m in repair._FTFY_SUSPECT.finditer(text)]
+    assert [text[at : at + 2] for at in sorted(found)] == ["&a", "Ã©"]
+    many = "“a” " * (repair._MAX_TRIES // 2 + 1)
+    assert repair._match_starts(many, {"“", "”"}, repair._FTFY) is None
+    # In a long text, more tries are worth it than a scan of it all.
+    long = many + "x" * (repair._CHARS_A_TRY * repair._MAX_TRIES * 2)
+    assert repair._match_starts(long, {"“", "”"}, repair._FTFY) == []
+
+
+def _compose_with_previous() -> set[int]:
+    """Code points of class 0 that NFC composes with the character before them: the second
+    characters of canonical pairs, and the Hangul vowel and final jamo."""
+    found = set(range(0x1161, 0x1176)) | set(range(0x11A8, 0x11C3))
+    for point in range(0x110000):
+        decomposition = unicodedata.decomposition(chr(point))
+        if decomposition and not decomposition.startswith("<"):
+            parts = decomposition.split()
+            if len(parts) == 2 and unicodedata.combining(chr(int(parts[1], 16))) == 0:
+                found.add(int(parts[1], 16))
+    return found
+
+
+def test_no_plain_character_composes_with_the_one_before_it() -> None:
+    composing = _compose_with_previous()
+    assert 0x0BBE in composing and 0x1161 in composing  # the table is read as intended
+    plain = [p for p in range(0x110000) if repair._nfc_plain(chr(p))]
+    assert len(plain) > 40_000
+    assert not composing.intersection(plain)
+    for point in plain:
+        assert unicodedata.combining(chr(point)) == 0
+        assert unicodedata.normalize("NFC", chr(point)) == chr(point)
+    for char in ("\u0301", "\u212b", "\u0958", "\u1161", "\u0bbe", "\u0f73"):
+        assert not repair._nfc_plain(char), f"U+{ord(char):04X}"
+
+
+plain_texts = st.text(
+    st.characters(
+        codec="utf-8",
+        categories=("L", "N", "P", "S", "Zs"),
+        max_codepoint=0xD7FF,
+    ),
+    max_size=40,
+)
+
+
+@CHECKS
+@given(st.one_of(texts, plain_texts))
+def test_is_nfc_is_unicodedata_is_normalized(text: str) -> None:
+    chars = repair._distinct_chars(text.encode("utf-8", "surrogatepass"), repair._REPAIR)
+    assert repair._is_nfc(text, chars) == unicodedata.is_normalized("NFC", text)
 
 
 # ---------------------------------------------------------------------------------------------
