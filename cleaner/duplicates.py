@@ -40,9 +40,8 @@ _COMPILED_PAIRS_MAX = 512
 _S32 = np.uint64(32)
 #: Which of the two 32-bit halves of a uint64 holds its low bits.
 _LOW = 0 if sys.byteorder == "little" else 1
-#: A block's index (its first field), and a text's last character ("" for an empty text).
+#: A block's index (its first field).
 _INDEX = operator.itemgetter(0)
-_LAST = operator.itemgetter(slice(-1, None))
 
 
 @lru_cache(maxsize=8)
@@ -63,11 +62,8 @@ class ShingleCache:
 
     def __init__(self, config: CleanerConfig) -> None:
         self.config = config
-        #: Per block: the compared form (equal exactly when the forms are), its length and
-        #: its last character.
+        #: Per block: the compared form (equal exactly when the forms are).
         self.keys: dict[int, str] = {}
-        self.sizes: dict[int, int] = {}
-        self.last: dict[int, str] = {}
         self.hashes: dict[int, np.ndarray] = {}
         self.signatures: dict[int, np.ndarray] = {}
         # Compared forms of paragraph-long blocks not hashed yet.
@@ -94,15 +90,11 @@ class ShingleCache:
             self._hash(unhashed)
 
     def _add_forms(self, indices: list[int], forms: list[str]) -> list[int]:
-        """Keep each block's compared form, its length and its last character, in C rather
-        than block by block; returns the positions (in ``indices``) of the paragraph-long
-        ones."""
-        sizes = list(map(len, forms))
+        """Keep each block's compared form; returns the positions (in ``indices``) of the
+        paragraph-long ones."""
         self.keys.update(zip(indices, forms, strict=True))
-        self.sizes.update(zip(indices, sizes, strict=True))
-        self.last.update(zip(indices, map(_LAST, forms), strict=True))
         minimum = self.config.duplicate_min_chars
-        return [n for n, size in enumerate(sizes) if size >= minimum]
+        return [n for n, size in enumerate(map(len, forms)) if size >= minimum]
 
     def _hash(self, forms: dict[int, str]) -> None:
         texts = list(forms.values())
@@ -394,29 +386,31 @@ def find_duplicate_blocks(
     cache.fold(blocks)
     # Positions in ``blocks`` (adjacency is judged among kept blocks) and their verdicts.
     context = {p: decided[b.index] for p, b in enumerate(blocks) if b.index in decided}
-    keys, sizes, lasts = cache.keys, cache.sizes, cache.last
+    keys = cache.keys
     minimum = config.duplicate_min_chars
     copy_of: dict[int, tuple[int, float]] = {}
 
-    first_seen: dict[str, int] = {}
-    long: list[int] = []  # positions of paragraph-long blocks, for near copies
-    for p, block in enumerate(blocks):
-        if p in context:
-            continue
-        index = block.index
-        key = keys[index]
-        first = first_seen.get(key)
-        if first is None:
-            first_seen[key] = p
-        elif _is_recycled(sizes[index], lasts[index], config) or (
-            infer and _frames_photo(first, p, context)
-        ):
-            copy_of[p] = (first, 1.0)
-            continue
-        else:
-            first_seen[key] = p  # the next repeat is compared with this copy
-        if sizes[index] >= minimum:
-            long.append(p)
+    compared = [p for p in range(len(blocks)) if p not in context]
+    forms = [keys[blocks[p].index] for p in compared]
+    if len(set(forms)) == len(forms):
+        # No compared form repeats (most articles): only near copies are to be looked for.
+        long = [p for p, key in zip(compared, forms, strict=True) if len(key) >= minimum]
+    else:
+        long = []  # positions of paragraph-long blocks, for near copies
+        first_seen: dict[str, int] = {}
+        for p, key in zip(compared, forms, strict=True):
+            first = first_seen.get(key)
+            if first is None:
+                first_seen[key] = p
+            elif _is_recycled(len(key), key[-1:], config) or (
+                infer and _frames_photo(first, p, context)
+            ):
+                copy_of[p] = (first, 1.0)
+                continue
+            else:
+                first_seen[key] = p  # the next repeat is compared with this copy
+            if len(key) >= minimum:
+                long.append(p)
 
     if len(long) > 1:
         for i, j, similarity in cache.near_duplicates([blocks[p].index for p in long]):

@@ -309,7 +309,7 @@ def test_preparing_many_documents_at_once_finds_each_ones_pairs(
     for prepared, own in zip(prepare_caches(blocks, DEFAULT_CONFIG), blocks, strict=True):
         alone = ShingleCache(DEFAULT_CONFIG)
         alone.fold(own)
-        assert prepared.keys == alone.keys and prepared.sizes == alone.sizes
+        assert prepared.keys == alone.keys
         indices = sorted(alone.hashes)  # every paragraph-long block, when there are two
         if len(indices) > 1:
             assert prepared.near_duplicates(indices) == alone.near_duplicates(indices)
