@@ -68,15 +68,19 @@ def fold_forms(texts: Sequence[str]) -> list[str]:
     Only the texts with ASCII spacing to fold (a tab, two spaces, a space at an end) are
     split and joined again (:func:`_odd_texts`); all of them when a non-ASCII space occurs.
     """
+    if not texts:
+        return []
     joined = "\x00".join(texts)
-    if not texts or joined.count("\x00") != len(texts) - 1:
-        return [shingle_text(text) for text in texts]
     for source, target in _FOLD.items():
         if source in joined:
             joined = joined.replace(source, target)
     try:
         raw = joined.encode("utf-8").lower()  # str.casefold, on the ASCII letters
     except UnicodeEncodeError:  # lone surrogates
+        return [shingle_text(text) for text in texts]
+    # A text with a NUL of its own (counted in the bytes: memchr, where a str of curly
+    # quotes is read character by character).
+    if raw.count(b"\x00") != len(texts) - 1:
         return [shingle_text(text) for text in texts]
     odd: set[int] | None = _odd_texts(raw)  # None: every text
     joined = raw.decode("utf-8")
