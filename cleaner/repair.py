@@ -63,6 +63,15 @@ _SPACE_CHARS = (
     "\t\x0b\x0c\r\x1c-\x1f\x85\u1680\u2000-\u200a\u2028\u2029\u205f\u3000"
 )
 _SPACE_SUSPECT = re.compile(f"[{_SPACE_CHARS}]")
+#: Of those, the characters that _normalise_space replaces or removes wherever they stand.
+_ANYWHERE_SPACE_CHARS = "".join(c for fixes, _ in _CHARACTER_FIXES for c, _ in fixes)
+#: And those it changes only at a line's end (a tab) or on a line of whitespace alone, that
+#: ftfy leaves alone: a line holding one elsewhere is no candidate for repair (a text of
+#: tab-separated columns would otherwise have every line repaired, at 5 µs a line).
+#: tests/test_repair.py checks that these are the rest of _SPACE_CHARS but for ftfy's.
+_BLANK_SPACE_CHARS = frozenset(
+    "\t\x0c\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2008\u2009\u200a\u205f\u3000"
+)
 
 # ---------------------------------------------------------------------------------------------
 # The fast path: segments that no ftfy step can change
@@ -187,12 +196,16 @@ class _Suspect:
     pattern: re.Pattern[str]
     #: One character that can start a match.
     first: re.Pattern[str]
-    #: The ASCII characters that cannot start a match, as bytes (for bytes.translate).
+    #: The ASCII characters that can.
+    ascii_starts: frozenset[str]
+    #: The ASCII characters that cannot start a match and that :func:`_distinct_chars`
+    #: need not keep, as bytes (for bytes.translate).
     plain_ascii: bytes
 
 
-def _build_suspect(also: str = "") -> _Suspect:
-    """Matches where a trigger, an HTML entity, a mojibake rule or a character of ``also`` is.
+def _build_suspect(also: str = "", keep: str = "") -> _Suspect:
+    """Matches where a trigger, an HTML entity, a mojibake rule or a character of ``also`` is
+    (and :func:`_distinct_chars` keeps the ASCII characters of ``keep`` besides those).
 
     The pattern starts with one character class, so that re skips all other characters in C
     (an alternation at the top would be tried at every position). Look-behinds then tell which
@@ -219,16 +232,17 @@ def _build_suspect(also: str = "") -> _Suspect:
     branches.append(f"(?=[{follow}])(?:{guarded_branches})")
     firsts = alone + "&" + "".join(first for first, rest in rules if rest)
     first_char = re.compile(f"[{firsts}]")
-    plain_ascii = bytes(c for c in range(0x80) if not first_char.match(chr(c)))
+    ascii_starts = frozenset(c for c in map(chr, range(0x80)) if first_char.match(c))
+    plain_ascii = bytes(c for c in range(0x80) if chr(c) not in ascii_starts | set(keep))
     pattern = re.compile(f"[{firsts}](?:{'|'.join(branches)})")
-    return _Suspect(pattern, first_char, plain_ascii)
+    return _Suspect(pattern, first_char, ascii_starts, plain_ascii)
 
 
 _FTFY = _build_suspect()
-_REPAIR = _build_suspect(_SPACE_CHARS)
+_REPAIR = _build_suspect(_ANYWHERE_SPACE_CHARS, keep="".join(_BLANK_SPACE_CHARS))
 #: Matches somewhere in every segment that ftfy could change, except by NFC normalisation.
 _FTFY_SUSPECT = _FTFY.pattern
-#: The same, and also where a character is that our whitespace rules may change.
+#: The same, and also where a character is that our whitespace rules change wherever it is.
 _REPAIR_SUSPECT = _REPAIR.pattern
 #: Past this many characters that can start a match, or one for each :data:`_CHARS_A_TRY`
 #: characters of the text if that is more, one scan by re is quicker than trying the
@@ -239,8 +253,9 @@ _CHARS_A_TRY = 100
 
 def _distinct_chars(raw: bytes, suspect: _Suspect) -> set[str]:
     """The distinct characters of a text, given its UTF-8 ``raw`` (lone surrogates passed
-    through), but the ASCII ones that cannot start a match of ``suspect``: the bytes of a
-    multi-byte sequence are all non-ASCII, so deleting ASCII bytes leaves whole characters."""
+    through), but the ASCII ones that cannot start a match of ``suspect`` (and that it does
+    not keep): the bytes of a multi-byte sequence are all non-ASCII, so deleting ASCII bytes
+    leaves whole characters."""
     return set(raw.translate(None, suspect.plain_ascii).decode("utf-8", "surrogatepass"))
 
 
@@ -254,7 +269,10 @@ def _match_starts(text: str, chars: set[str], suspect: _Suspect) -> list[int] | 
     looked for with str.find and the pattern tried where it is (its look-behinds only look
     at the character it starts with).
     """
-    starts = [c for c in chars if c.isascii() or suspect.first.match(c)]
+    ascii_starts = suspect.ascii_starts
+    starts = [
+        c for c in chars if c in ascii_starts or (not c.isascii() and suspect.first.match(c))
+    ]
     found: list[int] = []
     tries = 0
     most = max(_MAX_TRIES, len(text) // _CHARS_A_TRY)
@@ -440,14 +458,14 @@ def _is_one_segment(text: str) -> bool:
 
 
 def _candidate_lines(
-    text: str, suspect: _Suspect, raw: bytes | None = None
+    text: str, suspect: _Suspect, raw: bytes | None = None, chars: set[str] | None = None
 ) -> list[tuple[int, int]]:
     """(start, end) of the lines, each with its "\\n", that may need repair, in text order.
 
     A line is a candidate if ``suspect`` matches in it; and, when the text as a whole is not
     NFC, if it is not; and if it is longer than ftfy's segments (NFC of a piece of it is not
     implied by NFC of the whole). ``raw`` is the text's UTF-8 (lone surrogates passed
-    through), if it is known.
+    through) and ``chars`` its :func:`_distinct_chars`, if they are known.
     """
     starts: set[int] = set()
     ends: dict[int, int] = {}
@@ -466,7 +484,8 @@ def _candidate_lines(
         return [(start, ends[start]) for start in sorted(starts)]
     if raw is None:
         raw = text.encode("utf-8", "surrogatepass")
-    chars = _distinct_chars(raw, suspect)
+    if chars is None:
+        chars = _distinct_chars(raw, suspect)
     found = _match_starts(text, chars, suspect)
     if found is None:
         pos = 0
@@ -500,6 +519,25 @@ def _trailing_space(text: str, ends: tuple[str, ...] = (" ", "\t")) -> Iterator[
         yield len(text) - 1
 
 
+def _blank_space_lines(text: str, chars: set[str]) -> list[tuple[int, int]]:
+    """(start, end) of the lines, each with its "\\n", that the whitespace rules change for a
+    character of :data:`_BLANK_SPACE_CHARS` (``chars`` holds the text's): those of
+    whitespace alone that hold one, and those that end in a tab."""
+    found: dict[int, int] = {}
+    for char in _BLANK_SPACE_CHARS.intersection(chars):
+        at = text.find(char)
+        while at >= 0:
+            start = text.rfind("\n", 0, at) + 1
+            newline = text.find("\n", at)
+            line = text[start:] if newline < 0 else text[start:newline]
+            if line.isspace() or line.endswith("\t"):
+                found[start] = len(text) if newline < 0 else newline + 1
+            if newline < 0:
+                break
+            at = text.find(char, newline)
+    return sorted(found.items())
+
+
 def repair_text(text: str) -> tuple[str, list[Repair]]:
     """Repair encoding, characters and whitespace; one Repair per changed line.
 
@@ -508,9 +546,11 @@ def repair_text(text: str) -> tuple[str, list[Repair]]:
     :class:`SpaceFix` names. ``apply_repairs(text, repairs)`` gives the repaired text.
     """
     raw = text.encode("utf-8", "surrogatepass")
-    lines = dict(_candidate_lines(text, _REPAIR, raw))
-    # A space before a line end (a line with a tab is a candidate already: each str.find
-    # over a text of curly quotes costs a nanosecond a character).
+    chars = _distinct_chars(raw, _REPAIR)
+    lines = dict(_candidate_lines(text, _REPAIR, raw, chars))
+    lines.update(_blank_space_lines(text, chars))
+    # A space before a line end (a tab there is found above: each str.find over a text of
+    # curly quotes costs a nanosecond a character).
     if b" \n" in raw or raw.endswith(b" "):
         for pos in _trailing_space(text, (" ",)):
             start = text.rfind("\n", 0, pos) + 1

@@ -389,7 +389,7 @@ def test_suspect_patterns_are_what_they_are_built_from(text: str) -> None:
     assert (repair._FTFY_SUSPECT.search(text) is not None) == expected
     if is_bad(text):
         assert repair._FTFY_SUSPECT.search(text) is not None
-    with_space = expected or re.search(f"[{repair._SPACE_CHARS}]", text) is not None
+    with_space = expected or re.search(f"[{repair._ANYWHERE_SPACE_CHARS}]", text) is not None
     assert (repair._REPAIR_SUSPECT.search(text) is not None) == with_space
 
 
@@ -435,6 +435,49 @@ def test_the_fast_scan_tries_the_pattern_only_where_a_match_can_start() -> None:
     # In a long text, more tries are worth it than a scan of it all.
     long = many + "x" * (repair._CHARS_A_TRY * repair._MAX_TRIES * 2)
     assert repair._match_starts(long, {"“", "”"}, repair._FTFY) == []
+
+
+def test_blank_space_chars_are_the_other_space_chars_that_ftfy_leaves_alone() -> None:
+    spaces = {c for c in map(chr, range(0x110000)) if repair._SPACE_SUSPECT.match(c)}
+    anywhere = set(repair._ANYWHERE_SPACE_CHARS)
+    ftfy_changes = {c for c in spaces if repair._FTFY_SUSPECT.match(c)}
+    assert spaces - anywhere - ftfy_changes == repair._BLANK_SPACE_CHARS
+    assert anywhere == set("\xa0\u202f\u2007\u200b\u2060\ufeff\xad")
+
+
+def reference_blank_space_lines(text: str) -> list[tuple[int, int]]:
+    found, pos = [], 0
+    for line in text.split("\n"):
+        end = pos + len(line)
+        if repair._BLANK_SPACE_CHARS.intersection(line) and (
+            line.isspace() or line.endswith("\t")
+        ):
+            found.append((pos, end + 1 if end < len(text) else end))
+        pos = end + 1
+    return found
+
+
+blank_lines = st.lists(
+    st.sampled_from(["\t", " ", "\u3000", "\u2003", "\x0c", "a", "“", "\n", "\n\n", "\r"]),
+    max_size=30,
+).map("".join)
+
+
+@CHECKS
+@given(st.one_of(texts, blank_lines))
+def test_blank_space_lines_are_the_blank_lines_and_those_ending_in_a_tab(text: str) -> None:
+    chars = repair._distinct_chars(text.encode("utf-8", "surrogatepass"), repair._REPAIR)
+    assert repair._blank_space_lines(text, chars) == reference_blank_space_lines(text)
+
+
+def test_a_tab_or_an_em_space_inside_a_line_makes_no_candidate() -> None:
+    text = "Name\tAge\tTown\nAda\t36\tLondon\nan em\u2003space, and one at the end\u2003\n"
+    assert repair_text(text) == (text, [])
+    raw = text.encode()
+    assert repair._candidate_lines(text, repair._REPAIR, raw) == []
+    assert repair._blank_space_lines(text, repair._distinct_chars(raw, repair._REPAIR)) == []
+    fixed, repairs = repair_text("a\t\n\u3000\nb")
+    assert fixed == "a\n\nb" and [r.before for r in repairs] == ["a\t\n", "\u3000\n"]
 
 
 def _compose_with_previous() -> set[int]:
