@@ -240,15 +240,34 @@ def _build_suspect(also: str = "", keep: str = "") -> _Suspect:
 
 _FTFY = _build_suspect()
 _REPAIR = _build_suspect(_ANYWHERE_SPACE_CHARS, keep="".join(_BLANK_SPACE_CHARS))
+#: For a text of many non-ASCII characters, which re scans whole: every line with a space
+#: character of _SPACE_CHARS is a candidate.
+_REPAIR_ANY_SPACE = _build_suspect(_SPACE_CHARS)
 #: Matches somewhere in every segment that ftfy could change, except by NFC normalisation.
 _FTFY_SUSPECT = _FTFY.pattern
 #: The same, and also where a character is that our whitespace rules change wherever it is.
 _REPAIR_SUSPECT = _REPAIR.pattern
+#: Up to one non-ASCII character in this many (as UTF-8's extra bytes count them), a text's
+#: distinct characters are few and quick to list; past it (Cyrillic, Greek, CJK, much
+#: French) one re scan of the whole text is quicker (an 8,000-character Chinese text: 80 µs
+#: against a millisecond).
+_NON_ASCII_EVERY = 32
 #: Past this many characters that can start a match, or one for each :data:`_CHARS_A_TRY`
 #: characters of the text if that is more, one scan by re is quicker than trying the
 #: pattern at each (about 0.5 µs a try, against 4.5 ns a character scanned).
 _MAX_TRIES = 64
 _CHARS_A_TRY = 100
+
+
+def _sparse_utf8(text: str) -> bytes | None:
+    """``text`` in UTF-8 (lone surrogates passed through) if at most about one character in
+    :data:`_NON_ASCII_EVERY` is non-ASCII (as UTF-8's extra bytes count them), else None;
+    a text whose first thousand characters are dense is not encoded whole."""
+    head = text[:1024]
+    if (len(head.encode("utf-8", "surrogatepass")) - len(head)) * 4 > len(head):
+        return None
+    raw = text.encode("utf-8", "surrogatepass")
+    return raw if (len(raw) - len(text)) * _NON_ASCII_EVERY <= len(text) else None
 
 
 def _distinct_chars(raw: bytes, suspect: _Suspect) -> set[str]:
@@ -458,14 +477,19 @@ def _is_one_segment(text: str) -> bool:
 
 
 def _candidate_lines(
-    text: str, suspect: _Suspect, raw: bytes | None = None, chars: set[str] | None = None
+    text: str,
+    suspect: _Suspect,
+    raw: bytes | None = None,
+    chars: set[str] | None = None,
+    dense: bool = False,
 ) -> list[tuple[int, int]]:
     """(start, end) of the lines, each with its "\\n", that may need repair, in text order.
 
     A line is a candidate if ``suspect`` matches in it; and, when the text as a whole is not
     NFC, if it is not; and if it is longer than ftfy's segments (NFC of a piece of it is not
     implied by NFC of the whole). ``raw`` is the text's UTF-8 (lone surrogates passed
-    through) and ``chars`` its :func:`_distinct_chars`, if they are known.
+    through) and ``chars`` its :func:`_distinct_chars`, if they are known; ``dense`` says
+    that :func:`_sparse_utf8` found it dense.
     """
     starts: set[int] = set()
     ends: dict[int, int] = {}
@@ -482,11 +506,13 @@ def _candidate_lines(
         while pos < len(text):
             pos = add(pos)
         return [(start, ends[start]) for start in sorted(starts)]
-    if raw is None:
-        raw = text.encode("utf-8", "surrogatepass")
-    if chars is None:
-        chars = _distinct_chars(raw, suspect)
-    found = _match_starts(text, chars, suspect)
+    if raw is None and not dense:
+        raw = _sparse_utf8(text)
+    found = None
+    if raw is not None:
+        if chars is None:
+            chars = _distinct_chars(raw, suspect)
+        found = _match_starts(text, chars, suspect)
     if found is None:
         pos = 0
         while (match := suspect.pattern.search(text, pos)) is not None:
@@ -494,7 +520,11 @@ def _candidate_lines(
     else:
         for pos in found:
             add(pos)
-    if len(raw) != len(text) and not _is_nfc(text, chars):
+    if raw is not None and chars is not None:
+        nfc = len(raw) == len(text) or _is_nfc(text, chars)
+    else:
+        nfc = text.isascii() or unicodedata.is_normalized("NFC", text)
+    if not nfc:
         # "\n" composes with nothing, so the text is NFC exactly when each line is.
         for start, end in _segments(text):
             if not unicodedata.is_normalized("NFC", text[start:end]):
@@ -545,13 +575,18 @@ def repair_text(text: str) -> tuple[str, list[Repair]]:
     ``after`` is what the line became, and its ``fixes`` are ftfy's plan steps followed by
     :class:`SpaceFix` names. ``apply_repairs(text, repairs)`` gives the repaired text.
     """
-    raw = text.encode("utf-8", "surrogatepass")
-    chars = _distinct_chars(raw, _REPAIR)
-    lines = dict(_candidate_lines(text, _REPAIR, raw, chars))
-    lines.update(_blank_space_lines(text, chars))
-    # A space before a line end (a tab there is found above: each str.find over a text of
-    # curly quotes costs a nanosecond a character).
-    if b" \n" in raw or raw.endswith(b" "):
+    raw = _sparse_utf8(text)
+    if raw is not None:
+        chars = _distinct_chars(raw, _REPAIR)
+        lines = dict(_candidate_lines(text, _REPAIR, raw, chars))
+        lines.update(_blank_space_lines(text, chars))
+        # A space before a line end (a tab there is found above: each str.find over a text
+        # of curly quotes costs a nanosecond a character).
+        trailing = b" \n" in raw or raw.endswith(b" ")
+    else:
+        lines = dict(_candidate_lines(text, _REPAIR_ANY_SPACE, dense=True))
+        trailing = " \n" in text or text.endswith(" ")
+    if trailing:
         for pos in _trailing_space(text, (" ",)):
             start = text.rfind("\n", 0, pos) + 1
             lines[start] = text.find("\n", pos) + 1 or len(text)
