@@ -20,6 +20,7 @@ import json
 import os
 import pstats
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -226,6 +227,53 @@ def spawn(name: str, args: argparse.Namespace) -> dict[str, Any]:
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
+def run_rounds(
+    names: Sequence[str], args: argparse.Namespace
+) -> tuple[dict[str, list[dict[str, Any]]], list[str]]:
+    """Each system's runs, ``args.repeat`` rounds of one each, one after another, the order
+    rotated by one every round; and the failures (a system that fails is not run again)."""
+    rounds: dict[str, list[dict[str, Any]]] = {name: [] for name in names}
+    failed: list[str] = []
+    for number in range(max(args.repeat, 1)):
+        shift = number % len(names) if names else 0
+        for name in [*names[shift:], *names[:shift]]:
+            if any(f.startswith(f"{name} failed") for f in failed):
+                continue
+            try:
+                result = spawn(name, args)
+            except RuntimeError as exc:
+                failed.append(str(exc))
+                print(exc, file=sys.stderr)
+                continue
+            result["round"] = number
+            rounds[name].append(result)
+    return rounds, failed
+
+
+def median_run(runs: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """The run with the median articles/s (the lower middle one of an even count), with every
+    run's articles/s beside it."""
+    ordered = sorted(runs, key=lambda r: r["articles_per_s"])
+    chosen = dict(ordered[(len(ordered) - 1) // 2])
+    chosen["articles_per_s_by_round"] = [r["articles_per_s"] for r in runs]
+    return chosen
+
+
+def round_ratios(rounds: dict[str, list[dict[str, Any]]]) -> dict[str, list[float]]:
+    """For each cleaner system, its articles/s over ftfy's in the same round."""
+    ftfy = {r["round"]: r["articles_per_s"] for r in rounds.get("ftfy", [])}
+    ratios: dict[str, list[float]] = {}
+    for name in ("cleaner", "cleaner_stream"):
+        values = [
+            round(r["articles_per_s"] / ftfy[r["round"]], 3)
+            for r in rounds.get(name, [])
+            if r["round"] in ftfy
+        ]
+        if values:
+            ratios[name] = values
+    return ratios
+
+
 def profile(texts: Sequence[str], docs: int, top: int = 25) -> str:
     """cProfile of the cleaner over ``docs`` documents: the top functions by cumulative time."""
     run = make_system("cleaner")
@@ -271,6 +319,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=None,
         help="pin each run to this CPU (steadier on a quiet machine; worse if that CPU is busy)",
     )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="rounds of all the systems, one after another, the order rotated each round: "
+        "each system's median round is reported, with the range and each round's ratio "
+        "of the cleaner to ftfy (this machine drifts by a fifth from minute to minute)",
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
@@ -298,19 +354,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(
         f"{len(texts)} distinct texts ({sizes[0]}..{sizes[-1]} chars, median "
         f"{sizes[len(sizes) // 2]}), repeated to {args.docs} documents; one process per "
-        "system, one after another"
+        f"system, one after another{f', {args.repeat} rounds' if args.repeat > 1 else ''}"
     )
+    names = [s.strip() for s in args.systems.split(",") if s.strip()]
+    rounds, failed = run_rounds(names, args)
+    results = [median_run(runs) for runs in rounds.values() if runs]
     rows = []
-    results = []
-    failed = []
-    for name in [s.strip() for s in args.systems.split(",") if s.strip()]:
-        try:
-            result = spawn(name, args)
-        except RuntimeError as exc:
-            failed.append(str(exc))
-            print(exc, file=sys.stderr)
-            continue
-        results.append(result)
+    for result in results:
+        name = result["system"]
         rows.append(
             [
                 name,
@@ -327,6 +378,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     header = ["system", "docs", "seconds", "articles/s", "MB/s", "p50 ms", "p99 ms"]
     print(format_table(rows, [*header, "maxrss MB", "rss added", "heap/doc KB"]))
+    ratios = round_ratios(rounds)
+    if args.repeat > 1:
+        for name, runs in rounds.items():
+            rates = [r["articles_per_s"] for r in runs]
+            if rates:
+                print(f"{name}: articles/s over {len(rates)} rounds {min(rates)} .. {max(rates)}")
+        for name, values in ratios.items():
+            print(
+                f"{name} / ftfy, round by round: median {statistics.median(values):.2f}, "
+                f"{min(values):.2f} .. {max(values):.2f}"
+            )
     target = None
     for cleaner in (r for r in results if r["system"] in ("cleaner", "cleaner_stream")):
         met = cleaner["articles_per_s"] >= TARGET_ARTICLES_PER_SECOND
@@ -349,7 +411,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "chars_max": sizes[-1],
             },
             "loadavg_1min_before": round(load_before, 2),
+            "rounds": args.repeat,
             "results": results,
+            "ratio_to_ftfy_by_round": ratios,
             f"target_articles_per_s >= {TARGET_ARTICLES_PER_SECOND}": target,
             "failed": failed,
         },

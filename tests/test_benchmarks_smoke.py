@@ -230,3 +230,20 @@ def test_the_taking_turns_benchmark_times_a_revision_and_the_tree(tmp_path: Path
         ["git", "worktree", "list"], cwd=ab.REPO_ROOT, capture_output=True, text=True, check=True
     ).stdout
     assert "cleaner-ab-" not in worktrees
+
+
+def test_speed_rounds_report_the_median_run_and_each_rounds_ratio_to_ftfy() -> None:
+    from benchmarks import speed
+
+    def run(system: str, number: int, rate: float) -> dict[str, object]:
+        return {"system": system, "round": number, "articles_per_s": rate}
+
+    rounds = {
+        "cleaner": [run("cleaner", n, rate) for n, rate in enumerate([1500.0, 1000.0, 1800.0])],
+        "ftfy": [run("ftfy", n, rate) for n, rate in enumerate([500.0, 400.0, 450.0])],
+    }
+    chosen = speed.median_run(rounds["cleaner"])
+    assert chosen["round"] == 0 and chosen["articles_per_s_by_round"] == [1500.0, 1000.0, 1800.0]
+    assert speed.median_run(rounds["cleaner"][:2])["articles_per_s"] == 1000.0  # the lower one
+    assert speed.round_ratios(rounds) == {"cleaner": [3.0, 2.5, 4.0]}
+    assert speed.round_ratios({"cleaner": rounds["cleaner"]}) == {}
