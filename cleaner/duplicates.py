@@ -271,17 +271,25 @@ def _may_pair_within(
         loop(hashes, np.asarray(offsets, dtype=np.int64), document, threshold, out)
         return out
     lengths = np.diff(offsets)
-    per_document = np.bincount(document, weights=lengths, minlength=0).astype(np.int64)
-    # Buckets per document: a power of two, at least 4 per shingle (with 2 the test keeps
-    # a few more paragraphs that are not copies, with 8 clearing the counts costs more).
-    bits = np.maximum(np.ceil(np.log2(np.maximum(per_document, 1) * 4)), 4).astype(np.int64)
-    sizes = np.left_shift(1, bits)
-    base = np.concatenate(([0], np.cumsum(sizes)[:-1]))
-    owner_document = np.repeat(document, lengths)
-    masks = (sizes - 1).astype(np.uint32)
-    bucket = (hashes & masks[owner_document]).astype(np.int64) + base[owner_document]
-    counts = np.bincount(bucket, minlength=int(sizes.sum()))
-    shared = counts[bucket] > 1
+    if document[0] == document[-1]:
+        # One document (the in-document pass's case): one table, no per-document offsets.
+        total = int(lengths.sum())
+        size = max(16, 1 << (4 * total - 1).bit_length()) if total else 16
+        bucket = (hashes & np.uint32(size - 1)).astype(np.intp)
+        shared = np.bincount(bucket, minlength=size)[bucket] > 1
+    else:
+        per_document = np.bincount(document, weights=lengths, minlength=0).astype(np.int64)
+        # Buckets per document: a power of two, at least 4 per shingle (with 2 the test
+        # keeps a few more paragraphs that are not copies, with 8 clearing the counts
+        # costs more).
+        bits = np.maximum(np.ceil(np.log2(np.maximum(per_document, 1) * 4)), 4).astype(np.int64)
+        sizes = np.left_shift(1, bits)
+        base = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+        owner_document = np.repeat(document, lengths)
+        masks = (sizes - 1).astype(np.uint32)
+        bucket = (hashes & masks[owner_document]).astype(np.int64) + base[owner_document]
+        counts = np.bincount(bucket, minlength=int(sizes.sum()))
+        shared = counts[bucket] > 1
     starts = offsets[:-1]
     nonempty = lengths > 0
     common = np.zeros(len(lengths), dtype=np.int64)
