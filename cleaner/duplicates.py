@@ -271,7 +271,7 @@ def _may_pair_within(
         loop(hashes, np.asarray(offsets, dtype=np.int64), document, threshold, out)
         return out
     lengths = np.diff(offsets)
-    if document[0] == document[-1]:
+    if len(document) and document[0] == document[-1]:
         # One document (the in-document pass's case): one table, no per-document offsets.
         total = int(lengths.sum())
         size = max(16, 1 << (4 * total - 1).bit_length()) if total else 16
