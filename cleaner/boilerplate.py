@@ -40,7 +40,15 @@ SANDWICH_CATEGORIES = frozenset(
 
 
 def _quote(text: str, limit: int = 60) -> str:
-    text = " ".join(text.split())
+    """The text with its whitespace runs made single spaces, cut to ``limit`` characters
+    (with "…"), as a repr: the evidence of a record."""
+    # Of a long block only the head is read: its folded form is a prefix of the whole's
+    # (a word cut at the end stays a prefix of that word), so when it is already longer
+    # than the limit, the cut is the same.
+    head = " ".join(text[: 4 * limit].split())
+    if len(head) > limit:
+        return repr(head[: limit - 1] + "…")
+    text = head if len(text) <= 4 * limit else " ".join(text.split())
     return repr(text if len(text) <= limit else text[: limit - 1] + "…")
 
 
@@ -165,17 +173,17 @@ def _decide(
     for index, rule in sorted(strong_rule.items()):
         if not rule.anchors_tail or index < count - rule.within:
             continue
-        same = (j for j in range(index + 1, count) if _has_category(hits[j], rule.category))
-        last = max(same, default=None)
+        same = (j for j in range(count - 1, index, -1) if _has_category(hits[j], rule.category))
+        last = next(same, None)
         if last is None:
             continue
-        for j in range(index + 1, last):
-            if j not in decided:
-                decided[j] = Verdict(
-                    rule.category, f"{rule.rule_id}.tail",
-                    f"between {_quote(blocks[index].text, 40)} and {_quote(blocks[last].text, 40)}",
-                    inferred=True,
-                )  # fmt: skip
+        gap = [j for j in range(index + 1, last) if j not in decided]
+        if not gap:
+            continue
+        tail_id = f"{rule.rule_id}.tail"
+        between = f"between {_quote(blocks[index].text, 40)} and {_quote(blocks[last].text, 40)}"
+        for j in gap:
+            decided[j] = Verdict(rule.category, tail_id, between, inferred=True)
 
     # Context: weak evidence and neighbour-bound rules next to removed blocks, to a fixpoint.
     # Only blocks that such a rule matched can change.

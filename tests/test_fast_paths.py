@@ -690,3 +690,18 @@ def test_each_raises_the_error_of_the_work(threads: int, bad: int) -> None:
 
     with pytest.raises(ValueError, match=f"item {bad}"):
         corpus_module._each(work, range(20), threads)
+
+
+_PIECES = ["a", "word", " ", "  ", "\n", "\t", "\u3000", "é", " \n "]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), max_size=200).map("".join), st.sampled_from([1, 5, 60]))
+def test_evidence_quotes_read_only_a_long_blocks_head_and_give_the_same(
+    text: str, limit: int
+) -> None:
+    from cleaner.boilerplate import _quote
+
+    folded = " ".join(text.split())
+    expected = folded if len(folded) <= limit else folded[: limit - 1] + "…"
+    assert _quote(text, limit) == repr(expected)
