@@ -177,12 +177,12 @@ def _decide(
         last = next(same, None)
         if last is None:
             continue
-        gap = [j for j in range(index + 1, last) if j not in decided]
-        if not gap:
+        inside = [j for j in range(index + 1, last) if j not in decided]
+        if not inside:
             continue
         tail_id = f"{rule.rule_id}.tail"
         between = f"between {_quote(blocks[index].text, 40)} and {_quote(blocks[last].text, 40)}"
-        for j in gap:
+        for j in inside:
             decided[j] = Verdict(rule.category, tail_id, between, inferred=True)
 
     # Context: weak evidence and neighbour-bound rules next to removed blocks, to a fixpoint.
