@@ -234,14 +234,16 @@ def run_rounds(
     rotated by one every round; and the failures (a system that fails is not run again)."""
     rounds: dict[str, list[dict[str, Any]]] = {name: [] for name in names}
     failed: list[str] = []
+    broken: set[str] = set()
     for number in range(max(args.repeat, 1)):
         shift = number % len(names) if names else 0
         for name in [*names[shift:], *names[:shift]]:
-            if any(f.startswith(f"{name} failed") for f in failed):
+            if name in broken:
                 continue
             try:
                 result = spawn(name, args)
             except RuntimeError as exc:
+                broken.add(name)
                 failed.append(str(exc))
                 print(exc, file=sys.stderr)
                 continue

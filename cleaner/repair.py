@@ -245,15 +245,14 @@ def _build_suspect(also: str = "", keep: str = "") -> _Suspect:
     return _Suspect(pattern, first_char, ascii_starts, plain_ascii)
 
 
+#: Matches somewhere in every segment that ftfy could change, except by NFC normalisation.
 _FTFY = _build_suspect()
+_FTFY_SUSPECT = _FTFY.pattern
+#: The same, and also where a character is that our whitespace rules change wherever it is.
 _REPAIR = _build_suspect(_ANYWHERE_SPACE_CHARS, keep="".join(_BLANK_SPACE_CHARS))
 #: For a text of many non-ASCII characters, which re scans whole: every line with a space
 #: character of _SPACE_CHARS is a candidate.
 _REPAIR_ANY_SPACE = _build_suspect(_SPACE_CHARS)
-#: Matches somewhere in every segment that ftfy could change, except by NFC normalisation.
-_FTFY_SUSPECT = _FTFY.pattern
-#: The same, and also where a character is that our whitespace rules change wherever it is.
-_REPAIR_SUSPECT = _REPAIR.pattern
 #: Up to one non-ASCII character in this many (as UTF-8's extra bytes count them), a text's
 #: distinct characters are few and quick to list; past it (Cyrillic, Greek, CJK, much
 #: French) one re scan of the whole text is quicker (an 8,000-character Chinese text: 80 µs

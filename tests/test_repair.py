@@ -412,7 +412,7 @@ def test_suspect_patterns_are_what_they_are_built_from(text: str) -> None:
     if is_bad(text):
         assert repair._FTFY_SUSPECT.search(text) is not None
     with_space = expected or re.search(f"[{repair._ANYWHERE_SPACE_CHARS}]", text) is not None
-    assert (repair._REPAIR_SUSPECT.search(text) is not None) == with_space
+    assert (repair._REPAIR.pattern.search(text) is not None) == with_space
 
 
 def reference_candidate_lines(text: str, suspect: re.Pattern[str]) -> list[tuple[int, int]]:
