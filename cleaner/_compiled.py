@@ -159,6 +159,30 @@ def may_pair_within(
         first = last
 
 
+@numba.njit(cache=True, nogil=True)
+def screened_windows(
+    codes: np.ndarray, lengths: np.ndarray, size: int, threshold: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One document's paragraphs (text ``i`` is the next ``lengths[i]`` code points of
+    ``codes``): their shingle hashes and offsets (:func:`shingle_windows`) and which of
+    them may pair (:func:`may_pair_within`, all of them one document), in one call where
+    the two calls and the numpy between them cost more than an article's hashing."""
+    texts = lengths.shape[0]
+    starts = np.empty(texts + 1, dtype=np.int64)
+    offsets = np.empty(texts + 1, dtype=np.int64)
+    starts[0] = 0
+    offsets[0] = 0
+    for i in range(texts):
+        length = lengths[i]
+        starts[i + 1] = starts[i] + length
+        offsets[i + 1] = offsets[i] + (max(length - size + 1, 1) if length > 0 else 0)
+    out = np.empty(offsets[texts], dtype=np.uint32)
+    window_hashes(codes, starts, offsets, size, out)
+    possible = np.empty(texts, dtype=np.bool_)
+    may_pair_within(out, offsets, np.zeros(texts, dtype=np.int64), threshold, possible)
+    return out, offsets, possible
+
+
 _FNV = np.uint64(0x100000001B3)
 _S29 = np.uint64(29)
 

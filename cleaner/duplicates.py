@@ -73,6 +73,9 @@ class ShingleCache:
         # Near-duplicate pairs (by block index) among the blocks of the first call; later
         # passes look at fewer blocks, so they only filter these.
         self._pairs: list[tuple[int, int, float]] | None = None
+        # The blocks of the one batch hashed that may pair with another of them (a superset
+        # of those that may pair among any of its blocks); None when unknown.
+        self._screened: frozenset[int] | None = None
         self._paired: frozenset[int] = frozenset()
 
     def fold(self, blocks: Sequence[Block]) -> None:
@@ -100,11 +103,19 @@ class ShingleCache:
         texts = list(forms.values())
         codes = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32)
         lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
-        batch = Folded(codes, np.concatenate(([0], np.cumsum(lengths))))
-        hashes, offsets = shingle_hashes(batch, self.config.shingle_size)
-        self._batch = (hashes, offsets, list(forms)) if not self.hashes else None
+        config = self.config
+        hashes, offsets, possible = _screened_hashes(
+            codes, lengths, config.shingle_size, config.duplicate_threshold
+        )
+        indices = list(forms)
+        if self.hashes:  # a second batch: its screen did not see the first one's shingles
+            self._batch = None
+            self._screened = None
+        else:
+            self._batch = (hashes, offsets, indices)
+            self._screened = frozenset(indices[k] for k in np.flatnonzero(possible).tolist())
         bounds = offsets.tolist()
-        for n, index in enumerate(forms):
+        for n, index in enumerate(indices):
             self.hashes[index] = hashes[bounds[n] : bounds[n + 1]]
         forms.clear()
 
@@ -125,7 +136,8 @@ class ShingleCache:
         if self._pairs is None or not self._paired.issuperset(indices):
             if self._unhashed:
                 self._hash(self._unhashed)
-            possible = self._may_pair(indices)
+            screened = self._screened
+            possible = self._may_pair(indices) if screened is None else screened
             self._pairs = self._compute_pairs([i for i in indices if i in possible])
             self._paired = frozenset(indices)
         if not self._pairs:
@@ -140,7 +152,8 @@ class ShingleCache:
     def _may_pair(self, indices: Sequence[int]) -> frozenset[int]:
         """The blocks of ``indices`` that may have a Jaccard at or above the threshold with
         another of them (and so with another block of any subset of them): see
-        :func:`_may_pair_within`. Only the blocks compared count: an exact copy, or a block
+        :func:`_may_pair_within`. Asked only when the blocks were hashed in more than one
+        batch: otherwise the screen made with their hashes (``_screened``) answers. Only the blocks compared count: an exact copy, or a block
         a rule removed, is not one, so it does not make its original a candidate.
         """
         batch = self._batch
@@ -297,6 +310,24 @@ def _may_pair_within(
         common[nonempty] = np.add.reduceat(shared, starts[nonempty])
     # One shingle of slack keeps the test safe from rounding.
     return common + 1 >= threshold * lengths
+
+
+def _screened_hashes(
+    codes: np.ndarray, lengths: np.ndarray, size: int, threshold: float, compiled: bool | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One document's paragraphs (text ``i`` is the next ``lengths[i]`` code points of
+    ``codes``): :func:`cleaner.minhash.shingle_hashes` and :func:`_may_pair_within` of them
+    all, in one compiled call when the loops are used (see
+    :func:`cleaner.minhash.loop_for`)."""
+    loop = loop_for("screened_windows", len(codes), compiled)
+    if loop is not None:
+        return loop(codes, lengths, size, threshold)  # type: ignore[no-any-return]
+    starts = np.concatenate(([0], np.cumsum(lengths)))
+    hashes, offsets = shingle_hashes(Folded(codes, starts), size, compiled=False)
+    if len(hashes) == 0:  # only empty texts (with duplicate_min_chars 0)
+        return hashes, offsets, np.ones(len(lengths), dtype=np.bool_)
+    document = np.zeros(len(lengths), dtype=np.int64)
+    return hashes, offsets, _may_pair_within(hashes, offsets, document, threshold, False)
 
 
 def _joined(parts: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:

@@ -29,6 +29,7 @@ from cleaner.duplicates import (
     _banded_candidates,
     _candidate_pairs,
     _may_pair_within,
+    _screened_hashes,
     prepare_caches,
 )
 from cleaner.minhash import (
@@ -268,6 +269,8 @@ def test_the_near_duplicate_prefilter_keeps_every_pair_that_reaches_the_threshol
     if len(indices) < 2:
         return  # a lone paragraph is never hashed: it has nothing to be a copy of
     possible = cache._may_pair(indices)
+    screened = cache._screened  # what hashing them found, which near_duplicates reads
+    assert screened is not None
     threshold = DEFAULT_CONFIG.duplicate_threshold
     for a, b in itertools.combinations(indices, 2):
         shingles_a, shingles_b = set(cache.hashes[a].tolist()), set(cache.hashes[b].tolist())
@@ -275,6 +278,7 @@ def test_the_near_duplicate_prefilter_keeps_every_pair_that_reaches_the_threshol
         assert plain == jaccard(cache.hashes[a], cache.hashes[b])
         if plain >= threshold:
             assert a in possible and b in possible, (a, b, plain)
+            assert a in screened and b in screened, (a, b, plain)
     # And the pairs found are those found without the pre-filter.
     unfiltered = ShingleCache(DEFAULT_CONFIG)
     unfiltered.fold(blocks)
@@ -365,6 +369,31 @@ def test_the_compiled_prefilter_gives_numpys_answer(
     by_numpy = _may_pair_within(hashes, offsets, owner, threshold, compiled=False)
     by_loop = _may_pair_within(hashes, offsets, owner, threshold, compiled=True)
     assert by_loop.dtype == by_numpy.dtype and by_loop.tolist() == by_numpy.tolist()
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.one_of(st.text(alphabet="abc de’", max_size=60), _PARAGRAPH), max_size=8),
+    st.sampled_from([0.3, 0.7, 1.0]),
+)
+def test_hashing_and_screening_at_once_gives_the_two_steps_answers(
+    texts: list[str], threshold: float
+) -> None:
+    folded = fold_texts(texts)
+    lengths = np.diff(folded.offsets)
+    size = DEFAULT_CONFIG.shingle_size
+    hashes, offsets = shingle_hashes(folded, size, compiled=False)
+    one_document = np.zeros(len(texts), dtype=np.int64)
+    if len(hashes):
+        possible = _may_pair_within(hashes, offsets, one_document, threshold, compiled=False)
+    else:  # only empty texts: every one may pair (ShingleCache._may_pair's answer)
+        possible = np.ones(len(texts), dtype=np.bool_)
+    ways = [False] if compiled_loop("screened_windows") is None else [False, True]
+    for compiled in ways:
+        got = _screened_hashes(folded.codes, lengths, size, threshold, compiled=compiled)
+        assert got[0].dtype == np.uint32 and got[0].tolist() == hashes.tolist()
+        assert got[1].tolist() == offsets.tolist()
+        assert got[2].dtype == np.bool_ and got[2].tolist() == possible.tolist()
 
 
 @settings(max_examples=200, deadline=None)
