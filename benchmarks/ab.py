@@ -45,8 +45,9 @@ from benchmarks.common import (
 from benchmarks.speed import corpus, load_texts
 
 #: Runs in a child with the tree to time first on ``sys.path``: argv is the tree, the texts
-#: file, the warm-up count. Prints "ready" once warm, then for each line read, one timed pass:
-#: microseconds an article (process time).
+#: file, the warm-up count, the mode ("clean": ``Cleaner.clean`` a document at a time;
+#: "stream": ``Cleaner.clean_many`` over them all). Prints "ready" once warm, then for each
+#: line read, one timed pass: microseconds an article (process time).
 CHILD = """
 import json, sys, time
 sys.path.insert(0, sys.argv[1])
@@ -55,14 +56,20 @@ from cleaner import Cleaner, rules
 assert cleaner.__file__.startswith(sys.argv[1]), cleaner.__file__
 rules.MEMO_MAX_CHARS = 0  # each document costs what an unseen article costs (see speed.py)
 docs = json.loads(open(sys.argv[2], encoding="utf-8").read())
-run = Cleaner().clean
-for text in docs[: int(sys.argv[3])]:
-    run(text)
+cleaner = Cleaner()
+if sys.argv[4] == "stream":
+    def run_all(texts):
+        for _ in cleaner.clean_many(texts):
+            pass
+else:
+    def run_all(texts):
+        for text in texts:
+            cleaner.clean(text)
+run_all(docs[: int(sys.argv[3])])
 print("ready", flush=True)
 for _ in sys.stdin:
     started = time.process_time()
-    for text in docs:
-        run(text)
+    run_all(docs)
     print((time.process_time() - started) / len(docs) * 1e6, flush=True)
 """
 
@@ -75,13 +82,13 @@ def git(*args: str, cwd: Path = REPO_ROOT) -> str:
 class Child:
     """A child process that cleans the documents with one tree's code, a pass when asked."""
 
-    def __init__(self, tree: Path, docs_file: Path, warmup: int) -> None:
+    def __init__(self, tree: Path, docs_file: Path, warmup: int, mode: str = "clean") -> None:
         self.tree = tree
         # A file, not a pipe, for what the child says on stderr: nobody reads a pipe until
         # the child fails, and a full one would stop the child.
         self.errors = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115 (close())
         self.process = subprocess.Popen(
-            [sys.executable, "-c", CHILD, str(tree), str(docs_file), str(warmup)],
+            [sys.executable, "-c", CHILD, str(tree), str(docs_file), str(warmup), mode],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self.errors,
@@ -115,7 +122,7 @@ class Child:
 
 
 def compare(
-    base: Path, head: Path, docs_file: Path, rounds: int, warmup: int
+    base: Path, head: Path, docs_file: Path, rounds: int, warmup: int, mode: str = "clean"
 ) -> dict[str, list[float]]:
     """Microseconds an article for each tree, a pass each a round, order swapped every
     round, from two children that stay up."""
@@ -123,7 +130,7 @@ def compare(
     children: dict[str, Child] = {}
     try:
         for name, tree in (("base", base), ("head", head)):
-            children[name] = Child(tree, docs_file, warmup)
+            children[name] = Child(tree, docs_file, warmup, mode)
         for round_ in range(rounds):
             order = ("base", "head") if round_ % 2 == 0 else ("head", "base")
             for name in order:
@@ -157,6 +164,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--naeb-dir", type=Path, default=NAEB_DIR)
     parser.add_argument("--cache-dir", type=Path, default=CACHE_DIR)
     parser.add_argument("--output", type=Path, default=RESULTS_DIR / "ab.json")
+    parser.add_argument(
+        "--mode",
+        choices=("clean", "stream"),
+        default="clean",
+        help="clean: Cleaner.clean a document at a time; stream: Cleaner.clean_many",
+    )
     args = parser.parse_args(argv)
 
     texts = load_texts(args.seeds_dir, args.naeb_dir, args.cache_dir)
@@ -170,7 +183,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         worktree = Path(scratch) / "base"
         git("worktree", "add", "--detach", "--force", str(worktree), base_commit)
         try:
-            times = compare(worktree, REPO_ROOT, docs_file, args.rounds, args.warmup)
+            times = compare(worktree, REPO_ROOT, docs_file, args.rounds, args.warmup, args.mode)
         finally:
             git("worktree", "remove", "--force", str(worktree))
     base, head = summary(times["base"]), summary(times["head"])
@@ -181,8 +194,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         for name, row in ((f"base {base_commit}", base), ("head (working tree)", head))
     ]
     print(
-        f"{len(texts)} distinct texts repeated to {args.docs} documents; {args.rounds} rounds "
-        "of a pass per version, taking turns, order swapped every round; process CPU time"
+        f"{len(texts)} distinct texts repeated to {args.docs} documents ({args.mode}); "
+        f"{args.rounds} rounds of a pass per version, taking turns, order swapped every "
+        "round; process CPU time"
     )
     print(format_table(rows, ["version", "us/article", "min", "max", "articles/s"]))
     print(
@@ -192,7 +206,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     write_json(
         args.output,
         {
-            "meta": run_metadata(base=base_commit, rounds=args.rounds, docs=args.docs),
+            "meta": run_metadata(
+                base=base_commit, rounds=args.rounds, docs=args.docs, mode=args.mode
+            ),
             "us_per_article": {"base": times["base"], "head": times["head"]},
             "base": base,
             "head": head,

@@ -61,11 +61,33 @@ class Cleaner:
             caches = prepare_caches(blocks, self.config)
         else:
             caches = [ShingleCache(self.config) for _ in blocks]
+        if self.config.boilerplate:
+            matches = self._match_batch(blocks, caches)
+        else:
+            matches = [{} for _ in blocks]
         return [
-            self._clean(*n, b, corpus, cache)
-            for n, b, (_, corpus), cache in zip(normalised, blocks, documents, caches,
-                                                 strict=True)
+            self._clean(*n, b, corpus, cache, found)
+            for n, b, (_, corpus), cache, found in zip(normalised, blocks, documents, caches,
+                                                        matches, strict=True)
         ]  # fmt: skip
+
+    def _match_batch(
+        self, documents: list[list[Block]], shingles: list[ShingleCache]
+    ) -> list[MatchCache]:
+        """Each document's rule matches by block index, found for all the documents' block
+        texts in one :meth:`RuleSet.matches_all` (one pass of its word scans for the batch,
+        not one per document): what :func:`find_boilerplate` would find block by block,
+        since a block's matches depend on its text alone."""
+        position: dict[str, int] = {}  # each distinct text, in order of first sight
+        forms: list[str] | None = [] if self.config.dedup_in_document else None
+        for blocks, cache in zip(documents, shingles, strict=True):
+            for block in blocks:
+                if block.text not in position:
+                    position[block.text] = len(position)
+                    if forms is not None:
+                        forms.append(cache.keys[block.index])
+        found = self.rules.matches_all(list(position), forms)
+        return [{b.index: found[position[b.text]] for b in blocks} for blocks in documents]
 
     def _clean(
         self,
@@ -77,6 +99,7 @@ class Cleaner:
         blocks: list[Block],
         corpus: ArticleCorpus | None,
         shingles: ShingleCache,
+        matches: MatchCache | None = None,
     ) -> Result:
         notes: list[Note] = []
         verdicts: dict[int, Verdict] = {}
@@ -88,7 +111,7 @@ class Cleaner:
                 notes.append(Note("corpus", "the text changed since the corpus pass read it; "
                                   "its decisions were not applied"))  # fmt: skip
 
-        caches: _Caches = ({}, shingles)
+        caches: _Caches = ({} if matches is None else matches, shingles)
         decided, spans = self._decide(blocks, normalised, caches, corpus=verdicts)
         removals, guarded = self._guard(normalised, blocks, decided, spans, caches, verdicts)
         removals.sort(key=lambda r: r.start)
