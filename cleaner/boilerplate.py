@@ -88,6 +88,7 @@ def find_boilerplate(
     cache: MatchCache | None = None,
     infer: bool = True,
     forms: Mapping[int, str] | None = None,
+    held: set[int] | None = None,
 ) -> tuple[dict[int, Verdict], list[Removal]]:
     """Block verdicts (block index -> category, rule id, evidence) and span removals.
 
@@ -98,7 +99,9 @@ def find_boilerplate(
     ``infer`` off, only the rules' own matches count (passes 2 to 5 are skipped).
     ``forms``, by block index, are the blocks' compared forms if they are known (the
     in-document pass makes them): they spare the rules case folding the blocks again
-    (:meth:`cleaner.rules.RuleSet.matches_all`).
+    (:meth:`cleaner.rules.RuleSet.matches_all`). ``held``, when given, gets the indices
+    of the blocks with a match that its rule's place (head or tail) kept from counting:
+    the only blocks that a pass over fewer blocks could judge otherwise.
     """
     if cache is None:
         cache = {}
@@ -114,7 +117,9 @@ def find_boilerplate(
         for block in todo:
             cache[block.index] = by_text[block.text]
     matches = [cache[block.index] for block in blocks]
-    decided, spans = _decide(blocks, matches, text, infer)
+    decided, spans = _decide(blocks, matches, text, infer, held)
+    if held:
+        held.difference_update(blocks[p].index for p in decided)
     return {blocks[p].index: verdict for p, verdict in decided.items()}, spans
 
 
@@ -123,8 +128,10 @@ def _decide(
     matches: Sequence[list[tuple[Rule, MatchObject]]],
     text: str | None,
     infer: bool,
+    held: set[int] | None = None,
 ) -> tuple[dict[int, Verdict], list[Removal]]:
-    """As :func:`find_boilerplate`, with verdicts keyed by position in ``blocks``."""
+    """As :func:`find_boilerplate`, with verdicts keyed by position in ``blocks`` (and
+    ``held`` filled with block indices)."""
     count = len(blocks)
     decided: dict[int, Verdict] = {}
     spans: list[Removal] = []
@@ -138,6 +145,8 @@ def _decide(
         block = blocks[position]
         for rule, found in found_here:
             if not _position_ok(rule, position, count):
+                if held is not None:
+                    held.add(block.index)
                 continue
             if rule.scope == "span":
                 if text is not None and rule.strong and not rule.requires_neighbour:

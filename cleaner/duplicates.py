@@ -152,9 +152,10 @@ class ShingleCache:
     def _may_pair(self, indices: Sequence[int]) -> frozenset[int]:
         """The blocks of ``indices`` that may have a Jaccard at or above the threshold with
         another of them (and so with another block of any subset of them): see
-        :func:`_may_pair_within`. Asked only when the blocks were hashed in more than one
-        batch: otherwise the screen made with their hashes (``_screened``) answers. Only the blocks compared count: an exact copy, or a block
-        a rule removed, is not one, so it does not make its original a candidate.
+        :func:`_may_pair_within`. Only the blocks compared count: an exact copy, or a block
+        a rule removed, is not one, so it does not make its original a candidate. Asked
+        only when the blocks were hashed in more than one batch: otherwise the screen made
+        with their hashes (``_screened``, over all of them: a superset) answers.
         """
         batch = self._batch
         if batch is not None and batch[2] == list(indices):
@@ -313,7 +314,11 @@ def _may_pair_within(
 
 
 def _screened_hashes(
-    codes: np.ndarray, lengths: np.ndarray, size: int, threshold: float, compiled: bool | None = None
+    codes: np.ndarray,
+    lengths: np.ndarray,
+    size: int,
+    threshold: float,
+    compiled: bool | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One document's paragraphs (text ``i`` is the next ``lengths[i]`` code points of
     ``codes``): :func:`cleaner.minhash.shingle_hashes` and :func:`_may_pair_within` of them

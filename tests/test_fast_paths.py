@@ -437,6 +437,74 @@ def test_cleaning_a_batch_equals_cleaning_each(texts: list[str]) -> None:
     assert cleaner.clean_batch([(t, None) for t in texts]) == [cleaner.clean(t) for t in texts]
 
 
+class _EveryPass(Cleaner):
+    """Runs the decision passes until one finds nothing, as before they stopped early."""
+
+    _settle = False
+
+
+def _fixture_texts() -> list[str]:
+    root = Path(__file__).resolve().parents[1] / "fixtures"
+    paths = [*(root / "seeds").rglob("*.txt"), *(root / "negative").rglob("*.txt")]
+    return [p.read_text("utf-8") for p in sorted(paths)]
+
+
+def _shuffled_paragraphs(texts: list[str], seed: int) -> list[str]:
+    """The fixtures' paragraphs dealt into new documents: boilerplate away from its
+    usual place, head and tail rules' matches just outside their windows."""
+    paragraphs = [p for text in texts for p in text.split("\n") if p.strip()]
+    rng = random.Random(seed)
+    return ["\n".join(rng.sample(paragraphs, min(len(paragraphs), rng.randrange(3, 30))))
+            for _ in range(60)]  # fmt: skip
+
+
+def test_stopping_the_passes_early_decides_as_running_them_all() -> None:
+    texts = _fixture_texts()
+    assert len(texts) >= 5
+    texts += _shuffled_paragraphs(texts, 1)
+    early, every = Cleaner(), _EveryPass()
+    for text in texts:
+        assert early.clean(text) == every.clean(text)
+    for cleaner in (early, every):  # and the guard's passes over what it gives back
+        cleaner.config = cleaner.config.with_(max_removed_share=0.05, guard_min_chars=0)
+    for text in texts:
+        assert early.clean(text) == every.clean(text)
+
+
+def test_a_match_held_back_by_its_place_is_judged_again_among_fewer_blocks() -> None:
+    # A head (tail) rule's match just past its window, behind (before) a run of blocks
+    # that strong rules remove wherever they are: only the second pass removes it.
+    rules = load_rules()
+    anywhere = [
+        r.remove_examples[0] for r in rules.rules
+        if r.where == "anywhere" and r.strong and not r.requires_neighbour
+        and r.scope == "block" and not r.carry and not r.anchors_tail and r.remove_examples
+    ]  # fmt: skip
+    prose = [p for t in _fixture_texts() for p in t.split("\n") if len(p) > 200][:40]
+    placed = [
+        r for r in rules.rules
+        if r.where != "anywhere" and r.strong and not r.requires_neighbour
+        and r.scope == "block" and r.remove_examples
+    ]  # fmt: skip
+    assert placed and len(anywhere) > max(r.within for r in placed) and len(prose) >= 20
+    for rule in placed:
+        pad = anywhere[: rule.within]
+        example = rule.remove_examples[0]
+        blocks = [*pad, example, *prose] if rule.where == "head" else [*prose, example, *pad]
+        text = "\n".join(blocks)
+        early = Cleaner().clean(text)
+        assert early == _EveryPass().clean(text)
+        assert rule.rule_id in {r.rule_id for r in early.removals}, rule.rule_id
+
+
+@settings(max_examples=150, deadline=None)
+@given(_DOCUMENT.map("\n".join))
+def test_stopping_the_passes_early_decides_as_running_them_all_on_made_up_texts(
+    text: str,
+) -> None:
+    assert Cleaner().clean(text) == _EveryPass().clean(text)
+
+
 # Texts that repair changes (mojibake, an entity, no-break and trailing spaces, "\r") and
 # texts it leaves alone, as str and as bytes.
 _REPAIRED_OR_NOT = st.one_of(
