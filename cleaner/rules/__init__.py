@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import bisect
 import itertools
+import operator
 import re
 import tomllib
 from collections.abc import Callable, Iterable, Sequence
@@ -281,20 +282,33 @@ class RuleSet:
         """
         triggered: list[set[int] | None] = [None] * len(texts)
         checks: dict[int, str] = self._form_checks  # type: ignore[attr-defined]
+        sizes = list(map(len, texts))
+        most = max(sizes, default=0)
         for automaton, unlocks, longest, fold in self._word_scans:  # type: ignore[attr-defined]
-            chosen = [i for i, text in enumerate(texts) if 0 < len(text) <= longest]
+            # Every text, when none is too long (an empty one finds nothing), else those
+            # that are not.
+            chosen: Sequence[int] = (
+                range(len(texts)) if longest >= most
+                else [i for i, size in enumerate(sizes) if 0 < size <= longest]
+            )  # fmt: skip
             if not chosen:
                 continue
             in_forms = fold and forms is not None and self._forms_hold_words  # type: ignore[attr-defined]
-            if in_forms:
-                pieces = [forms[i] for i in chosen]  # type: ignore[index]
+            pieces: Sequence[str]
+            if in_forms and forms is not None and longest >= most:
+                pieces = forms
+            elif in_forms and forms is not None:
+                pieces = [forms[i] for i in chosen]
             else:
                 pieces = [texts[i].casefold() if fold else texts[i] for i in chosen]
-            starts = list(itertools.accumulate((len(p) + 1 for p in pieces), initial=0))
+            # Where each piece ends in the joined text (at its NUL): a match starting at s
+            # is in the piece with as many ends at or before s as its position.
+            lengths = itertools.accumulate(map(len, pieces))
+            ends = list(map(operator.add, lengths, itertools.count()))
             for word, start, _ in automaton.find_matches_as_indexes(
                 "\x00".join(pieces), overlapping=True
             ):
-                i = chosen[bisect.bisect_right(starts, start) - 1]
+                i = chosen[bisect.bisect_right(ends, start)]
                 if in_forms and word in checks and checks[word] not in texts[i].casefold():
                     continue
                 orders = triggered[i]
