@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 import operator
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from functools import lru_cache
 
 import numpy as np
@@ -49,6 +49,44 @@ def _signer(num_perm: int) -> Signer:
     return Signer(num_perm=num_perm)
 
 
+class BlockHashes(Mapping[int, np.ndarray]):
+    """Each hashed block's shingle hashes, by block index: a slice of the array its batch
+    was hashed into, made when first asked for. Most blocks' hashes are only screened
+    (:func:`_screened_hashes`), never read one by one, and a slice per block cost more
+    than the screen's bookkeeping."""
+
+    __slots__ = ("_made", "_where")
+
+    def __init__(self) -> None:
+        # Block index -> (the batch's hashes, their offsets, the block's place in it).
+        self._where: dict[int, tuple[np.ndarray, list[int], int]] = {}
+        self._made: dict[int, np.ndarray] = {}
+
+    def add(
+        self, indices: Sequence[int], hashes: np.ndarray, bounds: list[int], first: int = 0
+    ) -> None:
+        """Block ``indices[n]`` is ``hashes[bounds[first + n] : bounds[first + n + 1]]``."""
+        places = range(first, first + len(indices))
+        batch = itertools.repeat(hashes), itertools.repeat(bounds)
+        self._where.update(zip(indices, zip(*batch, places, strict=False), strict=True))
+
+    def __getitem__(self, index: int) -> np.ndarray:
+        made = self._made.get(index)
+        if made is None:
+            hashes, bounds, n = self._where[index]
+            made = self._made[index] = hashes[bounds[n] : bounds[n + 1]]
+        return made
+
+    def __contains__(self, index: object) -> bool:
+        return index in self._where
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._where)
+
+    def __len__(self) -> int:
+        return len(self._where)
+
+
 class ShingleCache:
     """Each block's compared form, shingle hashes and signature, computed once per document
     and reused by every decision pass.
@@ -64,7 +102,7 @@ class ShingleCache:
         self.config = config
         #: Per block: the compared form (equal exactly when the forms are).
         self.keys: dict[int, str] = {}
-        self.hashes: dict[int, np.ndarray] = {}
+        self.hashes = BlockHashes()
         self.signatures: dict[int, np.ndarray] = {}
         # Compared forms of paragraph-long blocks not hashed yet.
         self._unhashed: dict[int, str] = {}
@@ -114,9 +152,7 @@ class ShingleCache:
         else:
             self._batch = (hashes, offsets, indices)
             self._screened = frozenset(indices[k] for k in np.flatnonzero(possible).tolist())
-        bounds = offsets.tolist()
-        for n, index in enumerate(indices):
-            self.hashes[index] = hashes[bounds[n] : bounds[n + 1]]
+        self.hashes.add(indices, hashes, offsets.tolist())
         forms.clear()
 
     def _sign(self, indices: Sequence[int]) -> None:
@@ -212,6 +248,7 @@ def prepare_caches(
     forms = fold_forms([block.text for blocks in documents for block in blocks])
     # Paragraph-long blocks of the documents that have two or more: (document, block).
     owners: list[tuple[int, int]] = []
+    owned: list[tuple[int, list[int]]] = []  # each such document's blocks, in that order
     long_forms: list[str] = []
     position = 0
     for d, (cache, blocks) in enumerate(zip(caches, documents, strict=True)):
@@ -224,6 +261,7 @@ def prepare_caches(
         cache._paired = frozenset(mine)
         if len(mine) > 1:
             owners.extend(zip(itertools.repeat(d), mine))
+            owned.append((d, mine))
             long_forms.extend(mine_forms[n] for n in long)
     if not owners:
         return caches
@@ -232,8 +270,10 @@ def prepare_caches(
     batch = Folded(codes, np.concatenate(([0], np.cumsum(lengths))))
     hashes, offsets = shingle_hashes(batch, config.shingle_size)
     bounds = offsets.tolist()
-    for n, (d, index) in enumerate(owners):
-        caches[d].hashes[index] = hashes[bounds[n] : bounds[n + 1]]
+    first = 0
+    for d, mine in owned:
+        caches[d].hashes.add(mine, hashes, bounds, first)
+        first += len(mine)
     document = np.array([d for d, _ in owners], dtype=np.int64)
     possible = _may_pair_within(hashes, offsets, document, config.duplicate_threshold)
     chosen = np.flatnonzero(possible)
