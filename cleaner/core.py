@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import operator
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
@@ -11,6 +12,7 @@ from cleaner.config import DEFAULT_CONFIG, CleanerConfig
 from cleaner.corpus import ArticleCorpus, text_digest
 from cleaner.decode import decode_bytes
 from cleaner.duplicates import ShingleCache, find_duplicate_blocks, prepare_caches
+from cleaner.minhash import fold_forms
 from cleaner.model import Block, Note, Removal, Repair, Result, Verdict, apply_removals
 from cleaner.repair import repair_text
 from cleaner.rules import RuleSet, load_rules
@@ -23,6 +25,9 @@ _Caches = tuple[MatchCache, ShingleCache]
 #: Documents cleaned together by :meth:`Cleaner.clean_many`: enough that numpy's cost per
 #: call is shared, few enough that the arrays stay in the processor's cache.
 BATCH_DOCUMENTS = 16
+
+#: A block's index (its first field).
+_INDEX = operator.itemgetter(0)
 
 #: Decision passes at most; each pass only removes, so this bounds a chain of reveals.
 _MAX_PASSES = 4
@@ -61,12 +66,20 @@ class Cleaner:
         the batch: clean it alone to know which."""
         normalised = [self._normalise(data, corpus) for data, corpus in documents]
         blocks = [segment_blocks(n[2]) for n in normalised]
+        texts = [block.text for mine in blocks for block in mine]
+        forms = None
         if self.config.dedup_in_document:
-            caches = prepare_caches(blocks, self.config)
+            forms = fold_forms(texts)
+            caches = prepare_caches(blocks, self.config, forms)
         else:
             caches = [ShingleCache(self.config) for _ in blocks]
         if self.config.boilerplate:
-            matches = self._match_batch(blocks, caches)
+            # Every block's rule matches, for all the documents in one matches_all (one
+            # pass of its word scans, not one per document): what find_boilerplate would
+            # find for each, since a block's matches depend on its text alone.
+            found = iter(self.rules.matches_all(texts, forms))
+            # zip stops at the document's last block, having taken as many matches.
+            matches = [dict(zip(map(_INDEX, mine), found, strict=False)) for mine in blocks]
         else:
             matches = [{} for _ in blocks]
         return [
@@ -74,24 +87,6 @@ class Cleaner:
             for n, b, (_, corpus), cache, found in zip(normalised, blocks, documents, caches,
                                                         matches, strict=True)
         ]  # fmt: skip
-
-    def _match_batch(
-        self, documents: list[list[Block]], shingles: list[ShingleCache]
-    ) -> list[MatchCache]:
-        """Each document's rule matches by block index, found for all the documents' block
-        texts in one :meth:`RuleSet.matches_all` (one pass of its word scans for the batch,
-        not one per document): what :func:`find_boilerplate` would find block by block,
-        since a block's matches depend on its text alone."""
-        position: dict[str, int] = {}  # each distinct text, in order of first sight
-        forms: list[str] | None = [] if self.config.dedup_in_document else None
-        for blocks, cache in zip(documents, shingles, strict=True):
-            for block in blocks:
-                if block.text not in position:
-                    position[block.text] = len(position)
-                    if forms is not None:
-                        forms.append(cache.keys[block.index])
-        found = self.rules.matches_all(list(position), forms)
-        return [{b.index: found[position[b.text]] for b in blocks} for blocks in documents]
 
     def _clean(
         self,

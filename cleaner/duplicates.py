@@ -130,7 +130,7 @@ class ShingleCache:
         if unhashed and len(unhashed) + len(self.hashes) > 1:
             self._hash(unhashed)
 
-    def _add_forms(self, indices: list[int], forms: list[str]) -> list[int]:
+    def _add_forms(self, indices: list[int], forms: Sequence[str]) -> list[int]:
         """Keep each block's compared form; returns the positions (in ``indices``) of the
         paragraph-long ones."""
         self.keys.update(zip(indices, forms, strict=True))
@@ -233,19 +233,24 @@ def _verified_pairs(
 
 
 def prepare_caches(
-    documents: Sequence[Sequence[Block]], config: CleanerConfig
+    documents: Sequence[Sequence[Block]],
+    config: CleanerConfig,
+    forms: Sequence[str] | None = None,
 ) -> list[ShingleCache]:
     """A :class:`ShingleCache` for each document, made for many documents at once: every
     block folded, and the near-duplicate pairs among all of a document's paragraph-long
     blocks found, with one numpy pass per step for all the documents instead of one per
-    document (each pass costs a few microseconds however little it does).
+    document (each pass costs a few microseconds however little it does). ``forms``, when
+    given, are every block's compared form (:func:`fold_forms` of all the blocks' texts,
+    document after document).
 
     Every step that decides a pair looks at the two blocks alone, so the pairs among any
     blocks a decision pass compares are these pairs restricted to them: cleaning with these
     caches gives what cleaning with empty ones gives.
     """
     caches = [ShingleCache(config) for _ in documents]
-    forms = fold_forms([block.text for blocks in documents for block in blocks])
+    if forms is None:
+        forms = fold_forms([block.text for blocks in documents for block in blocks])
     # Paragraph-long blocks of the documents that have two or more: (document, block).
     owners: list[tuple[int, int]] = []
     owned: list[tuple[int, list[int]]] = []  # each such document's blocks, in that order
