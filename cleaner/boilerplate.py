@@ -20,6 +20,7 @@ Each pass only adds; nothing here removes a block that no strong match anchors.
 from __future__ import annotations
 
 import itertools
+import operator
 from collections.abc import Mapping, Sequence
 
 from cleaner.model import Block, Category, Removal, Verdict
@@ -79,6 +80,8 @@ def _span_removal(block: Block, rule: Rule, start: int, end: int, text: str) -> 
 
 
 MatchCache = dict[int, list[tuple[Rule, MatchObject]]]
+#: A block's index (its first field).
+_INDEX = operator.itemgetter(0)
 
 
 def find_boilerplate(
@@ -107,16 +110,11 @@ def find_boilerplate(
         cache = {}
     todo = [block for block in blocks if block.index not in cache]
     if todo:
-        # One block for each text (a line an article repeats is matched once).
-        firsts: dict[str, int] = {}
-        for block in todo:
-            firsts.setdefault(block.text, block.index)
-        texts = list(firsts)
-        folded = None if forms is None else [forms[i] for i in firsts.values()]
-        by_text = dict(zip(texts, rules.matches_all(texts, folded), strict=True))
-        for block in todo:
-            cache[block.index] = by_text[block.text]
-    matches = [cache[block.index] for block in blocks]
+        indices = list(map(_INDEX, todo))
+        folded = None if forms is None else list(map(forms.__getitem__, indices))
+        found = rules.matches_all([block.text for block in todo], folded)
+        cache.update(zip(indices, found, strict=True))
+    matches = list(map(cache.__getitem__, map(_INDEX, blocks)))
     decided, spans = _decide(blocks, matches, text, infer, held)
     if held:
         held.difference_update(blocks[p].index for p in decided)
