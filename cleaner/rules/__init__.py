@@ -246,18 +246,22 @@ class RuleSet:
         not change them.
         """
         memo = self._memo  # type: ignore[attr-defined]
-        found: list[list[tuple[Rule, MatchObject]] | None] = [memo.get(t) for t in texts]
+        found: list[list[tuple[Rule, MatchObject]] | None] = list(map(memo.get, texts))
         todo = [i for i, hit in enumerate(found) if hit is None]
-        if todo:
-            if len(memo) >= MEMO_ENTRIES:
-                memo.clear()
-            fresh = [texts[i] for i in todo]
-            fresh_forms = None if forms is None else [forms[i] for i in todo]
-            unlocked = self._unlocked(fresh, fresh_forms)
-            for i, text, words in zip(todo, fresh, unlocked, strict=True):
-                matched = found[i] = self._matches(text, words)
-                if len(text) <= MEMO_MAX_CHARS:
-                    memo[text] = matched
+        if not todo:
+            return found  # type: ignore[return-value]
+        if len(memo) >= MEMO_ENTRIES:
+            memo.clear()
+        every = len(todo) == len(texts)
+        fresh = texts if every else [texts[i] for i in todo]
+        fresh_forms = forms if every or forms is None else [forms[i] for i in todo]
+        matched = list(map(self._matches, fresh, self._unlocked(fresh, fresh_forms)))
+        short = map(MEMO_MAX_CHARS.__ge__, map(len, fresh))
+        memo.update(itertools.compress(zip(fresh, matched, strict=True), short))
+        if every:
+            return matched
+        for i, hits in zip(todo, matched, strict=True):
+            found[i] = hits
         return found  # type: ignore[return-value]
 
     def _unlocked(
