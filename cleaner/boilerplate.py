@@ -134,14 +134,13 @@ def _decide(
     decided: dict[int, Verdict] = {}
     spans: list[Removal] = []
     # Every rule that accepts a block, by block, in rule-file order.
-    hits: list[list[Rule]] = [[] for _ in blocks]
+    # By position, of the blocks that some rule accepts (most accept none).
+    hits: dict[int, list[Rule]] = {}
     strong_rule: dict[int, Rule] = {}
 
-    for position, found_here in enumerate(matches):
-        if not found_here:
-            continue
+    for position in itertools.compress(range(count), matches):
         block = blocks[position]
-        for rule, found in found_here:
+        for rule, found in matches[position]:
             if not _position_ok(rule, position, count):
                 if held is not None:
                     held.add(block.index)
@@ -150,7 +149,7 @@ def _decide(
                 if text is not None and rule.strong and not rule.requires_neighbour:
                     spans.append(_span_removal(block, rule, found.start(), found.end(), text))
                 continue
-            hits[position].append(rule)
+            hits.setdefault(position, []).append(rule)
             if rule.strong and not rule.requires_neighbour and position not in decided:
                 decided[position] = Verdict(
                     rule.category, rule.rule_id, f"matched {_quote(found.group())}"
@@ -180,7 +179,9 @@ def _decide(
     for index, rule in sorted(strong_rule.items()):
         if not rule.anchors_tail or index < count - rule.within:
             continue
-        same = (j for j in range(count - 1, index, -1) if _has_category(hits[j], rule.category))
+        same = (
+            j for j in range(count - 1, index, -1) if _has_category(hits.get(j, ()), rule.category)
+        )
         last = next(same, None)
         if last is None:
             continue
@@ -195,7 +196,7 @@ def _decide(
     # Context: weak evidence and neighbour-bound rules next to removed blocks, to a fixpoint.
     # Only blocks that such a rule matched can change.
     waiting = [
-        i for i, rules in enumerate(hits)
+        i for i, rules in hits.items()
         if rules and i not in decided and any(r.requires_neighbour or not r.strong for r in rules)
     ]  # fmt: skip
     changed = bool(waiting)

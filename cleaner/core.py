@@ -224,7 +224,7 @@ class Cleaner:
         spans: dict[tuple[int, int], Removal] = {}
         held: set[int] = set()
         for _ in range(_MAX_PASSES):
-            kept = [b for b in blocks if b.index not in decided]
+            kept = [b for b in blocks if b.index not in decided] if decided else blocks
             new: dict[int, Verdict] = {}
             held.clear()
             if self.config.dedup_in_document:

@@ -40,8 +40,9 @@ _COMPILED_PAIRS_MAX = 512
 _S32 = np.uint64(32)
 #: Which of the two 32-bit halves of a uint64 holds its low bits.
 _LOW = 0 if sys.byteorder == "little" else 1
-#: A block's index (its first field).
+#: A block's index and its text (its first and last fields).
 _INDEX = operator.itemgetter(0)
+_TEXT = operator.itemgetter(4)
 
 
 @lru_cache(maxsize=8)
@@ -119,13 +120,15 @@ class ShingleCache:
     def fold(self, blocks: Sequence[Block]) -> None:
         """Compare forms for all blocks; shingles for paragraph-long ones (once two exist)."""
         keys = self.keys
-        todo = [b for b in blocks if b.index not in keys]
+        todo = [b for b in blocks if b.index not in keys] if keys else blocks
         if not todo:
             return
         indices = list(map(_INDEX, todo))
-        forms = fold_forms([b.text for b in todo])
+        forms = fold_forms(list(map(_TEXT, todo)))
+        long = self._add_forms(indices, forms)
         unhashed = self._unhashed
-        unhashed.update((indices[n], forms[n]) for n in self._add_forms(indices, forms))
+        pairs = zip(map(indices.__getitem__, long), map(forms.__getitem__, long), strict=True)
+        unhashed.update(pairs)
         # A lone paragraph has nothing to be a copy of: it is never hashed.
         if unhashed and len(unhashed) + len(self.hashes) > 1:
             self._hash(unhashed)
@@ -134,8 +137,8 @@ class ShingleCache:
         """Keep each block's compared form; returns the positions (in ``indices``) of the
         paragraph-long ones."""
         self.keys.update(zip(indices, forms, strict=True))
-        minimum = self.config.duplicate_min_chars
-        return [n for n, size in enumerate(map(len, forms)) if size >= minimum]
+        long_enough = map(self.config.duplicate_min_chars.__le__, map(len, forms))
+        return list(itertools.compress(range(len(forms)), long_enough))
 
     def _hash(self, forms: dict[int, str]) -> None:
         texts = list(forms.values())
@@ -474,16 +477,23 @@ def find_duplicate_blocks(
         cache = ShingleCache(config)
     cache.fold(blocks)
     # Positions in ``blocks`` (adjacency is judged among kept blocks) and their verdicts.
-    context = {p: decided[b.index] for p, b in enumerate(blocks) if b.index in decided}
+    indices = list(map(_INDEX, blocks))
+    context = {p: decided[i] for p, i in enumerate(indices) if i in decided} if decided else {}
     keys = cache.keys
     minimum = config.duplicate_min_chars
     copy_of: dict[int, tuple[int, float]] = {}
 
-    compared = [p for p in range(len(blocks)) if p not in context]
-    forms = [keys[blocks[p].index] for p in compared]
+    compared: Sequence[int]
+    if context:
+        compared = [p for p in range(len(blocks)) if p not in context]
+        forms = [keys[indices[p]] for p in compared]
+    else:
+        compared = range(len(blocks))
+        forms = list(map(keys.__getitem__, indices))
     if len(set(forms)) == len(forms):
         # No compared form repeats (most articles): only near copies are to be looked for.
-        long = [p for p, key in zip(compared, forms, strict=True) if len(key) >= minimum]
+        long_enough = map(minimum.__le__, map(len, forms))
+        long = list(itertools.compress(compared, long_enough))
     else:
         long = []  # positions of paragraph-long blocks, for near copies
         first_seen: dict[str, int] = {}
@@ -502,7 +512,7 @@ def find_duplicate_blocks(
                 long.append(p)
 
     if len(long) > 1:
-        for i, j, similarity in cache.near_duplicates([blocks[p].index for p in long]):
+        for i, j, similarity in cache.near_duplicates([indices[p] for p in long]):
             if long[j] not in copy_of:
                 copy_of[long[j]] = (long[i], similarity)
     if not copy_of:
