@@ -26,8 +26,10 @@ _Caches = tuple[MatchCache, ShingleCache]
 #: call is shared, few enough that the arrays stay in the processor's cache.
 BATCH_DOCUMENTS = 16
 
-#: A block's index (its first field).
+#: A block's index, start and end (its first three fields).
 _INDEX = operator.itemgetter(0)
+_START = operator.itemgetter(1)
+_END = operator.itemgetter(2)
 
 #: Decision passes at most; each pass only removes, so this bounds a chain of reveals.
 _MAX_PASSES = 4
@@ -172,16 +174,17 @@ class Cleaner:
         stable (cleaning its output again would remove nothing, so cleaning stays
         idempotent). Otherwise nothing is removed. Either way a note says so.
         """
-        content = sum(b.end - b.start for b in blocks)
-        limit = self.config.max_removed_share * content
-
         def spans_for(verdicts: dict[int, Verdict], found: list[Removal]) -> list[Removal]:
             return removals_for_blocks(normalised, blocks, verdicts) + found
 
         def chars(removals: list[Removal]) -> int:
             return sum(len(r.text.strip()) for r in removals)
 
-        removals = spans_for(decided, spans)
+        removals = spans_for(decided, spans) if decided else spans
+        if not removals:
+            return removals, []
+        content = sum(map(operator.sub, map(_END, blocks), map(_START, blocks)))
+        limit = self.config.max_removed_share * content
         removed = chars(removals)
         if content < self.config.guard_min_chars or removed <= limit:
             return removals, []

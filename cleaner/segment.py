@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import itertools
 import re
 from collections.abc import Mapping, Sequence
 
@@ -78,7 +80,7 @@ def block_spans(text: str) -> list[tuple[int, int]]:
 
 #: Makes a :class:`Block` from a tuple of its fields, as ``Block._make`` does, without the
 #: call of a class method per block.
-_new_block = tuple.__new__
+_new_block = functools.partial(tuple.__new__, Block)
 
 
 def segment_blocks(text: str) -> list[Block]:
@@ -87,13 +89,10 @@ def segment_blocks(text: str) -> list[Block]:
     pieces = _pieces(text)
     if not pieces:
         return []
-    ends = [start for start, _, _ in pieces]
-    ends[:-1] = ends[1:]
-    ends[-1] = len(text)
-    return [
-        _new_block(Block, (i, start, end, sep_end, piece))
-        for i, ((start, end, piece), sep_end) in enumerate(zip(pieces, ends, strict=True))
-    ]
+    starts, ends, texts = zip(*pieces, strict=True)
+    separators_end = (*starts[1:], len(text))
+    fields = zip(itertools.count(), starts, ends, separators_end, texts, strict=False)
+    return list(map(_new_block, fields))
 
 
 def _newlines(text: str, start: int, end: int) -> int:
