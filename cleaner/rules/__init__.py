@@ -201,6 +201,8 @@ class RuleSet:
         object.__setattr__(self, "_by_char", by_char)
         object.__setattr__(self, "_anywhere", by_length(o for o, f in plain if f is None))
         object.__setattr__(self, "_char_needs", tuple(by_char_needs))
+        longest_needing = max((longest for longest, _, _ in by_char_needs), default=-1)
+        object.__setattr__(self, "_char_needs_longest", longest_needing)
         # Each automaton with the longest block any rule it unlocks takes: longer blocks
         # need not be scanned for its words at all.
         def longest(words: dict[str, list[int]]) -> int:
@@ -325,12 +327,13 @@ class RuleSet:
             return []
         size = len(text)
         # Rules with words unlock no rule of the character's list: they are not anchored.
-        for longest, search, order in self._char_needs:  # type: ignore[attr-defined]
-            if size <= longest and search(text):
-                if triggered is None:
-                    triggered = {order}
-                else:
-                    triggered.add(order)
+        if size <= self._char_needs_longest:  # type: ignore[attr-defined]
+            for longest, search, order in self._char_needs:  # type: ignore[attr-defined]
+                if size <= longest and search(text):
+                    if triggered is None:
+                        triggered = {order}
+                    else:
+                        triggered.add(order)
         found: list[tuple[int, Rule, MatchObject]] = []
         table = self._by_start.get(text[:_START])  # type: ignore[attr-defined]
         if table is None:
