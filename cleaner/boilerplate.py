@@ -116,8 +116,6 @@ def find_boilerplate(
         cache.update(zip(indices, found, strict=True))
     matches = list(map(cache.__getitem__, map(_INDEX, blocks)))
     decided, spans = _decide(blocks, matches, text, infer, held)
-    if held:
-        held.difference_update(blocks[p].index for p in decided)
     return {blocks[p].index: verdict for p, verdict in decided.items()}, spans
 
 

@@ -255,7 +255,7 @@ class Cleaner:
                 # them (a head or tail rule's match, held back here): every other decision
                 # it would make needs a new rule verdict first, and the copies it would find
                 # are copies of blocks this pass compared already. No block is held, so the
-                # next pass would find nothing new (tests/test_engine.py runs it to check).
+                # next pass would find nothing new (tests/test_fast_paths.py runs it to check).
                 break
         return decided, [r for r in spans.values() if r.block not in decided]
 
