@@ -107,7 +107,8 @@ class ShingleCache:
         self.signatures: dict[int, np.ndarray] = {}
         # Compared forms of paragraph-long blocks not hashed yet.
         self._unhashed: dict[int, str] = {}
-        # All hashes as one batch (hashes, offsets, block indices), while there is one.
+        # All hashes as one batch (hashes, offsets, block indices), while there is one:
+        # then every block hashed is in it.
         self._batch: tuple[np.ndarray, np.ndarray, list[int]] | None = None
         # Near-duplicate pairs (by block index) among the blocks of the first call; later
         # passes look at fewer blocks, so they only filter these.
@@ -210,8 +211,20 @@ class ShingleCache:
     def _compute_pairs(self, indices: Sequence[int]) -> list[tuple[int, int, float]]:
         if len(indices) < 2:
             return []
-        self._sign(indices)
-        signatures = np.stack([self.signatures[i] for i in indices])
+        batch = self._batch
+        if batch is not None and not self.signatures:
+            # The first blocks signed, all in the one batch hashed: signed where the batch
+            # holds them (copying out each block's hashes and stacking its row cost more
+            # than signing).
+            hashes, offsets, batched = batch
+            place = dict(zip(batched, itertools.count()))
+            chosen = np.fromiter(map(place.__getitem__, indices), np.int64, len(indices))
+            signer = _signer(self.config.num_perm)
+            signatures = signer.signatures(hashes, offsets, sample=_SAMPLE, chosen=chosen)
+            self.signatures.update(zip(indices, signatures, strict=True))
+        else:
+            self._sign(indices)
+            signatures = np.stack([self.signatures[i] for i in indices])
         return _verified_pairs(indices, signatures, self.hashes, self.config)
 
 
@@ -290,9 +303,7 @@ def prepare_caches(
     chosen = chosen[per_document[document[chosen]] > 1]
     if not len(chosen):
         return caches
-    parts = [hashes[bounds[n] : bounds[n + 1]] for n in chosen.tolist()]
-    joined, joined_offsets = _joined(parts)
-    rows = _signer(config.num_perm).signatures(joined, joined_offsets, sample=_SAMPLE)
+    rows = _signer(config.num_perm).signatures(hashes, offsets, sample=_SAMPLE, chosen=chosen)
     picked = document[chosen]
     starts = np.flatnonzero(np.concatenate(([True], picked[1:] != picked[:-1])))
     ends = [*starts[1:].tolist(), len(chosen)]

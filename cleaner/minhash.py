@@ -321,12 +321,15 @@ class Signer:
         chunk: int | None = None,
         compiled: bool | None = None,
         sample: int = 0,
+        chosen: np.ndarray | None = None,
     ) -> np.ndarray:
         """One row of ``num_perm`` uint32 minima per passage (all-ones for an empty one).
 
         ``sample`` signs only the shingles whose hash has its bits clear (3: a quarter of
         them). Chosen by value, two copies of a passage keep the same shingles, so the
-        estimate of their similarity holds, for a quarter of the work.
+        estimate of their similarity holds, for a quarter of the work. ``chosen``, when
+        given, signs only those passages (by position): row ``n`` is passage
+        ``chosen[n]``'s, the same as when all are signed.
 
         With numba installed and at least :data:`COMPILED_MIN_SHINGLES` shingles (or with
         ``compiled`` True), the compiled loop (:mod:`cleaner._compiled`) gives the rows;
@@ -337,16 +340,23 @@ class Signer:
         for a whole batch (256 MiB at a million shingles) is written to memory and read
         back, 2-3 times slower."""
         chunk = chunk or SIGN_CHUNK
-        count = len(offsets) - 1
+        count = len(offsets) - 1 if chosen is None else len(chosen)
         out = np.full((count, self.num_perm), np.iinfo(np.uint32).max, dtype=np.uint32)
-        if len(hashes) == 0:
+        if len(hashes) == 0 or count == 0:
             return out
-        loop = loop_for("affine_minima", len(hashes), compiled)
+        loop = loop_for("affine_minima" if chosen is None else "chosen_minima", len(hashes),
+                        compiled)  # fmt: skip
         if loop is not None:
             a, b = self._a, self._b  # type: ignore[attr-defined]
             hashes = np.ascontiguousarray(hashes, dtype=np.uint32)
-            loop(hashes, np.asarray(offsets, dtype=np.int64), a, b, np.uint32(sample), out)
+            offsets = np.asarray(offsets, dtype=np.int64)
+            if chosen is None:
+                loop(hashes, offsets, a, b, np.uint32(sample), out)
+            else:
+                loop(hashes, offsets, np.asarray(chosen, np.int64), a, b, np.uint32(sample), out)
             return out
+        if chosen is not None:
+            hashes, offsets = taken(hashes, offsets, chosen)
         if sample:
             kept = (hashes & np.uint32(sample)) == 0
             offsets = np.concatenate(([0], np.cumsum(kept)))[offsets]
@@ -387,6 +397,20 @@ class Signer:
         """A datasketch LeanMinHash holding this signature row (for MinHashLSH)."""
         minhash = MinHash(num_perm=self.num_perm, seed=self.seed, hashvalues=row, scheme="affine32")
         return LeanMinHash(minhash)
+
+
+def taken(
+    hashes: np.ndarray, offsets: np.ndarray, chosen: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Some passages of ``hashes`` (passage ``i`` is ``hashes[offsets[i]:offsets[i + 1]]``),
+    by position, end to end: their hashes and the offsets where each starts."""
+    chosen = np.asarray(chosen, dtype=np.int64)
+    offsets = np.asarray(offsets, dtype=np.int64)
+    lo = offsets[chosen]
+    lengths = offsets[chosen + 1] - lo
+    starts = np.concatenate(([0], np.cumsum(lengths)))
+    at = np.repeat(lo - starts[:-1], lengths) + np.arange(starts[-1])
+    return hashes[at], starts
 
 
 def jaccard(a: np.ndarray, b: np.ndarray, compiled: bool | None = None) -> float:

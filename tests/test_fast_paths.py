@@ -286,6 +286,12 @@ def test_the_near_duplicate_prefilter_keeps_every_pair_that_reaches_the_threshol
         (indices.index(a), indices.index(b), similarity)
         for a, b, similarity in unfiltered._compute_pairs(indices)
     ]
+    # Signed where the batch of hashes holds them, or copied out block by block (as when
+    # blocks were hashed in two batches): the same pairs.
+    copied = ShingleCache(DEFAULT_CONFIG)
+    copied.fold(blocks)
+    copied._batch = None
+    assert copied._compute_pairs(indices) == unfiltered._compute_pairs(indices)
 
 
 _DOCUMENT = st.lists(

@@ -44,6 +44,27 @@ def test_bulk_signatures_equal_datasketch_update_batch(
         assert signer.to_minhash(rows[i]).jaccard(signer.to_minhash(rows[i])) == 1.0
 
 
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.text(max_size=80), min_size=1, max_size=8),
+    st.data(),
+    st.sampled_from([False, True] if compiled_loop("chosen_minima") is not None else [False]),
+    st.sampled_from([0, 3]),
+)
+def test_signing_chosen_passages_gives_their_rows_of_signing_all(
+    texts: list[str], data: st.DataObject, compiled: bool, sample: int
+) -> None:
+    # Any passages, in any order, repeated or none: each row is the passage's row when
+    # every passage is signed (numba's loop reads them in place, numpy copies them out).
+    hashes, offsets = shingle_hashes(texts, 3)
+    chosen = np.array(data.draw(st.lists(st.integers(0, len(texts) - 1), max_size=10)), np.int64)
+    signer = Signer(num_perm=32, seed=7)
+    every = signer.signatures(hashes, offsets, compiled=False, sample=sample)
+    rows = signer.signatures(hashes, offsets, compiled=compiled, sample=sample, chosen=chosen)
+    assert rows.shape == (len(chosen), 32)
+    assert np.array_equal(rows, every[chosen])
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.text(max_size=30), max_size=8), st.integers(1, 6))
 def test_compiled_shingle_hashes_equal_numpy_ones(texts: list[str], size: int) -> None:
