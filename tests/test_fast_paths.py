@@ -57,7 +57,7 @@ _LINES = [
 ]
 # Characters whose case folding or case-insensitive matching is not ASCII's: the Kelvin sign
 # matches "k", "ſ" matches "s", "İ" folds to two characters, "ß" and "ﬁ" fold to two.
-_TRICKY = "KkſsSİiIıßﬁ\x00\n\t \u00a0’“”–—«»éÉ&;:-|/©#@(0123456789"
+_TRICKY = "KkſsSİiIıßﬁ\x00\n\t \u00a0’“”–—«»›→>éÉ&;:-|/©#@(0123456789"
 
 
 def _variants(text: str) -> st.SearchStrategy[str]:

@@ -146,20 +146,23 @@ class RuleSet:
         firsts = [_rule_first_chars(r) for r in self.rules]
         plain: list[tuple[int, frozenset[str] | None]] = []
         by_word: dict[str, list[int]] = {}
-        by_char_needs: list[tuple[int, Callable[[str], object], int]] = []
+        by_char_needs: list[tuple[int, bytes, Callable[[str], object], int]] = []
         for order, (rule, first) in enumerate(zip(self.rules, firsts, strict=True)):
             if first is not None or not rule.needs:
                 plain.append((order, first))
                 continue
             for word in rule.needs:
+                if "\x00" in word:  # texts are joined by NUL to be scanned at once
+                    raise RuleError(f"{rule.rule_id}: a word in 'needs' holds a NUL")
                 if len(word) > 1:
-                    if "\x00" in word:  # texts are joined by NUL to be scanned at once
-                        raise RuleError(f"{rule.rule_id}: a word in 'needs' holds a NUL")
                     by_word.setdefault(word, []).append(order)
-            single = "".join(re.escape(w) for w in rule.needs if len(w) == 1)
+            single = "".join(w for w in rule.needs if len(w) == 1)
             if single:
-                limit = _limits(rule)[1]
-                by_char_needs.append((limit, re.compile(f"[{single}]").search, order))
+                # Every byte but NUL and those of the characters' UTF-8 (see _char_unlocked).
+                kept = set("\x00".join(single).encode("utf-8"))
+                dropped = bytes(b for b in range(256) if b not in kept)
+                search = re.compile("[" + "".join(map(re.escape, single)) + "]").search
+                by_char_needs.append((_limits(rule)[1], dropped, search, order))
         chars = set().union(*(f for _, f in plain if f is not None))
         entries = [(*_limits(r), _matcher(r), r) for r in self.rules]
         # What the hot loop needs of a rule, in one tuple: the shortest block it takes, how
@@ -201,8 +204,6 @@ class RuleSet:
         object.__setattr__(self, "_by_char", by_char)
         object.__setattr__(self, "_anywhere", by_length(o for o, f in plain if f is None))
         object.__setattr__(self, "_char_needs", tuple(by_char_needs))
-        longest_needing = max((longest for longest, _, _ in by_char_needs), default=-1)
-        object.__setattr__(self, "_char_needs_longest", longest_needing)
         # Each automaton with the longest block any rule it unlocks takes: longer blocks
         # need not be scanned for its words at all.
         def longest(words: dict[str, list[int]]) -> int:
@@ -269,7 +270,8 @@ class RuleSet:
     def _unlocked(
         self, texts: Sequence[str], forms: Sequence[str] | None = None
     ) -> list[set[int] | None]:
-        """For each text, the rules with words that one of their words unlocks (None: none).
+        """For each text, the rules with words that one of their words unlocks, and those
+        with characters that it holds (:meth:`_char_unlocked`); None: none.
 
         Each automaton runs once over the texts it may unlock a rule for (case folded, for
         the words in lower case), joined by NUL: no word holds one, so none is found across
@@ -320,20 +322,44 @@ class RuleSet:
                     triggered[i] = set(unlocks[word])
                 else:
                     orders.update(unlocks[word])
+        self._char_unlocked(texts, sizes, triggered)
         return triggered
+
+    def _char_unlocked(
+        self, texts: Sequence[str], sizes: list[int], triggered: list[set[int] | None]
+    ) -> None:
+        """Add to ``triggered`` the rules whose needs are single characters (a digit, "›")
+        where a text holds one and is short enough for the rule.
+
+        The texts short enough are joined by NUL in UTF-8, and every byte but NUL and the
+        characters' own is deleted (bytes.translate): a text's piece is empty when it holds
+        none of them. An ASCII byte left is one of the characters (the bytes of a longer
+        sequence are all above 127); a piece with others is confirmed in the text. A few
+        C calls, where a search in each short text costs a call each.
+        """
+        for longest, dropped, search, order in self._char_needs:  # type: ignore[attr-defined]
+            chosen = list(itertools.compress(range(len(texts)), map(longest.__ge__, sizes)))
+            if not chosen:
+                continue
+            joined = "\x00".join(map(texts.__getitem__, chosen))
+            raw = joined.encode("utf-8", "surrogatepass")
+            pieces = raw.translate(None, dropped).split(b"\x00")
+            if len(pieces) != len(chosen):  # a text with a NUL of its own: one by one
+                pieces = [b"?" if search(texts[i]) else b"" for i in chosen]
+            for n in itertools.compress(range(len(chosen)), pieces):
+                i = chosen[n]
+                if pieces[n].isascii() or search(texts[i]):
+                    orders = triggered[i]
+                    if orders is None:
+                        triggered[i] = {order}
+                    else:
+                        orders.add(order)
 
     def _matches(self, text: str, triggered: set[int] | None) -> list[tuple[Rule, MatchObject]]:
         if not text:
             return []
         size = len(text)
         # Rules with words unlock no rule of the character's list: they are not anchored.
-        if size <= self._char_needs_longest:  # type: ignore[attr-defined]
-            for longest, search, order in self._char_needs:  # type: ignore[attr-defined]
-                if size <= longest and search(text):
-                    if triggered is None:
-                        triggered = {order}
-                    else:
-                        triggered.add(order)
         found: list[tuple[int, Rule, MatchObject]] = []
         table = self._by_start.get(text[:_START])  # type: ignore[attr-defined]
         if table is None:
