@@ -496,31 +496,31 @@ def find_duplicate_blocks(
 
     compared: Sequence[int]
     if context:
-        compared = [p for p in range(len(blocks)) if p not in context]
+        compared = list(itertools.filterfalse(context.__contains__, range(len(blocks))))
         forms = [keys[indices[p]] for p in compared]
     else:
         compared = range(len(blocks))
         forms = list(map(keys.__getitem__, indices))
-    if len(set(forms)) == len(forms):
-        # No compared form repeats (most articles): only near copies are to be looked for.
-        long_enough = map(minimum.__le__, map(len, forms))
-        long = list(itertools.compress(compared, long_enough))
-    else:
-        long = []  # positions of paragraph-long blocks, for near copies
-        first_seen: dict[str, int] = {}
-        for p, key in zip(compared, forms, strict=True):
-            first = first_seen.get(key)
-            if first is None:
-                first_seen[key] = p
-            elif _is_recycled(len(key), key[-1:], config) or (
+    long_enough = map(minimum.__le__, map(len, forms))
+    # Positions of paragraph-long blocks, for near copies.
+    long = list(itertools.compress(compared, long_enough))
+    if len(set(forms)) != len(forms):
+        # Some compared form repeats: each later copy, in order, goes or becomes the copy
+        # the next repeat is compared with. (Found with C-level maps: each form's first
+        # position, and the positions that are not their form's first.)
+        first_seen = dict(zip(reversed(forms), reversed(compared), strict=True))
+        firsts = map(first_seen.__getitem__, forms)
+        for p in itertools.compress(compared, map(operator.ne, firsts, compared)):
+            key = keys[indices[p]]
+            first = first_seen[key]
+            if _is_recycled(len(key), key[-1:], config) or (
                 infer and _frames_photo(first, p, context)
             ):
                 copy_of[p] = (first, 1.0)
-                continue
             else:
                 first_seen[key] = p  # the next repeat is compared with this copy
-            if len(key) >= minimum:
-                long.append(p)
+        if copy_of:
+            long = [p for p in long if p not in copy_of]
 
     if len(long) > 1:
         for i, j, similarity in cache.near_duplicates([indices[p] for p in long]):

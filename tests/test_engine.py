@@ -45,6 +45,23 @@ def test_clean_many_is_lazy_and_matches_clean() -> None:
     assert [r.text for r in stream] == [cleaner.clean(t).text for t in texts[1:]]
 
 
+def test_a_caption_kept_once_is_the_copy_its_next_repeat_is_compared_with() -> None:
+    # A short caption (no closing stop) at the top, again far below, and a third time
+    # right after a photo credit: the third is a copy of the second, shown around the
+    # photo, so one of those two goes; the one at the top, far from any photo, stays.
+    caption = "Protesters gather outside the parliament building in Ankara"
+    body = [
+        PROSE,
+        "Opposition parties said the plan did not go far enough and called for a vote.",
+        "Economists were divided over whether the measures would slow inflation at all.",
+    ]
+    blocks = [caption, body[0], body[1], caption, "/ AFP PHOTO / Adem Altan", caption, body[2]]
+    result = clean_and_explain("\n\n".join(blocks) + "\n")
+    assert result.text.count(caption) == 1 and result.text.startswith(caption)
+    assert all(part in result.text for part in body)
+    assert Category.DUPLICATE_IN_DOCUMENT in {r.category for r in result.removals}
+
+
 def test_guard_gives_back_inferred_removals_first() -> None:
     # Consent-dialog headings (certain) with a sentence between each two (only sandwiched):
     # together most of the text, so the sentences come back and the headings still go.
