@@ -9,12 +9,14 @@ from __future__ import annotations
 import itertools
 import random
 import re
+import string
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
+import regex
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -207,9 +209,46 @@ def test_prefixes_of_simple_patterns() -> None:
                                                         "by\x1f", "by ", "x"})  # fmt: skip
     assert start_prefixes("©|x") == frozenset({"x"})  # "©" matches no ASCII character
     assert start_prefixes("\u212a") == frozenset({"k"})  # the Kelvin sign matches "k"
-    assert start_prefixes(r"\w+") is None
-    assert start_prefixes("a?") is None
-    assert start_prefixes("[^a]b") is None
+    assert start_prefixes(r"\w+") == frozenset("0123456789_abcdefghijklmnopqrstuvwxyz")
+    assert start_prefixes("a?") is None  # may match nothing: any text
+    assert start_prefixes(".b") is None
+    # A negated set: every ASCII character but those it leaves out, lowered ("A" too: the
+    # pattern may be case-sensitive).
+    left_in = [*map(chr, range(97)), "z", *map(chr, range(123, 128))]
+    assert start_prefixes("[^a-y]b") == {c.lower() + "b" for c in left_in}
+    # A `regex` property, by the ASCII characters it matches.
+    capitals_and_digits = itertools.product(string.ascii_lowercase, string.digits)
+    assert start_prefixes(r"\p{Lu}\p{Nd}") == {a + d for a, d in capitals_and_digits}
+    assert start_prefixes(r"\p{Han}|x") == frozenset({"\x00", "x"})
+
+
+_ALPHABET = "abxAzZkK sS09_-'|([]^\x00\x1c\x7f"
+_ASCII_TEXTS = ["".join(p) for n in (1, 2, 3) for p in itertools.product(_ALPHABET, repeat=n)]
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        r"\p{Lu}[\p{Ll}'’-]+", r"[^\p{Lu}]a", r"\P{Lu}x", r"[^\P{Ll}]", r"[\W_]+",
+        r"[^\w]", r"[^a]b", r"[^]a]", r"[]a]b", r"[^\d\s]z", r"[\p{Lu}\d]k", r"\p{Han}|s",
+        r"[^\x00-\x40]", r"[^k-\u017f]", r"\D-", r"[\[\]]a",
+    ],
+)  # fmt: skip
+@pytest.mark.parametrize("ignore_case", [False, True])
+def test_prefixes_hold_for_every_short_ascii_text(pattern: str, ignore_case: bool) -> None:
+    # Sets, negated sets and properties, tried on every text of up to three characters
+    # drawn from letters (both cases, the Kelvin sign's "k", "ſ"'s "s"), digits,
+    # punctuation and "\x1c" (re's \s takes it, regex's does not): a text the pattern
+    # matches at its start begins with a prefix.
+    prefixes = start_prefixes(pattern)
+    assert prefixes is not None
+    compiled = regex.compile(pattern, regex.IGNORECASE if ignore_case else 0)  # as rules are
+    matched = [text for text in _ASCII_TEXTS if compiled.match(text)]
+    assert matched  # the pattern is tried on texts it matches
+    for text in matched:
+        assert {text.lower()[:k] for k in (1, 2, 3)} & prefixes, text
+    # And the prefixes are narrow: some texts are left out.
+    assert any(not {t.lower()[:k] for k in (1, 2, 3)} & prefixes for t in _ASCII_TEXTS)
 
 
 @settings(max_examples=300, deadline=None)

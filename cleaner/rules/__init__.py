@@ -394,11 +394,13 @@ class RuleSet:
         """The anchored and unindexed rules that may match a block beginning with ``start``
         (ASCII), by the longest block they take; made once per beginning."""
         lowered = start.lower()
+        # What a prefix (at most three characters, see first.start_prefixes) must be.
+        heads = {lowered[:1], lowered[:2], lowered}
         orders = tuple(
             order
             for order, first, prefixes in self._starts  # type: ignore[attr-defined]
             if (first is None or start[0] in first)
-            and (prefixes is None or any(lowered.startswith(p) for p in prefixes))
+            and (prefixes is None or not prefixes.isdisjoint(heads))
         )
         table = self._by_orders.get(orders)  # type: ignore[attr-defined]
         if table is None:

@@ -4,11 +4,17 @@ The analysis walks the parse tree of the standard library's regular-expression p
 only ever widens: a construct it does not know, a character class too large to list, a
 `regex`-only escape such as ``\\p{Lu}``, or a pattern that may match the empty string gives
 None, meaning "any character", and the rule is tried on every block.
+
+The prefixes a match can start with on a text that begins in ASCII (:func:`start_prefixes`)
+see further: a category such as ``\\w``, a negated set and a ``\\p{Lu}`` are the ASCII
+characters they may match, which are few enough to list.
 """
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Callable
 from typing import Any
 
 import regex
@@ -95,24 +101,71 @@ def first_chars(pattern: str, ignore_case: bool) -> frozenset[str] | None:
     return frozenset(chars)
 
 
-def _ascii_members(category: str) -> str:
-    """The ASCII characters that ``category`` matches in re or in regex (they differ: re's
-    \\s takes \\x1c-\\x1f)."""
-    return "".join(
-        chr(code)
-        for code in range(128)
-        if re.match(category, chr(code)) or regex.match(category, chr(code))
-    )
+@functools.cache
+def _ascii_members(escape: str) -> tuple[frozenset[str], frozenset[str]]:
+    """The ASCII characters that ``escape`` (a category such as \\w, or a `regex` property
+    such as \\p{Lu}) matches: those it may match (in re or in regex, with or without
+    IGNORECASE), and those it matches whatever the module and flags. They differ: re's \\s
+    takes \\x1c-\\x1f, and \\p{Lu} takes "a" under IGNORECASE."""
+    matchers: list[Callable[[str], object]] = [
+        regex.compile(escape).match,
+        regex.compile(escape, regex.IGNORECASE | regex.FULLCASE).match,
+    ]
+    if not escape.startswith(("\\p", "\\P")):  # re knows no properties
+        matchers += [re.compile(escape).match, re.compile(escape, re.IGNORECASE).match]
+    found = [{chr(code) for code in range(128) if match(chr(code))} for match in matchers]
+    return frozenset(set().union(*found)), frozenset(set.intersection(*found))
 
 
 _ASCII_MEMBERS = (
     {}
     if sre_constants is None
     else {
-        sre_constants.CATEGORY_DIGIT: _ascii_members(r"\d"),
-        sre_constants.CATEGORY_SPACE: _ascii_members(r"\s"),
+        getattr(sre_constants, f"CATEGORY_{name}"): _ascii_members(escape)
+        for name, escape in (
+            ("DIGIT", r"\d"), ("NOT_DIGIT", r"\D"), ("SPACE", r"\s"),
+            ("NOT_SPACE", r"\S"), ("WORD", r"\w"), ("NOT_WORD", r"\W"),
+        )
     }
 )
+
+
+def _properties_as_ascii(pattern: str) -> str:
+    """``pattern`` with each `regex` property (\\p{Lu}) made the ASCII characters it may
+    match, or in a negated set those it surely matches: either way the matches on ASCII
+    text can only grow, which is all the prefix analysis needs. A property that matches no
+    ASCII character becomes NUL (one character more than none)."""
+    out: list[str] = []
+    in_set = negated = False
+    i = 0
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "\\":
+            prop = _PROPERTY.match(pattern, i)
+            if prop is None:
+                out.append(pattern[i : i + 2])
+                i += 2
+                continue
+            possible, sure = _ascii_members(prop.group())
+            members = "".join(f"\\x{ord(c):02x}" for c in sorted(sure if negated else possible))
+            members = members or "\\x00"
+            out.append(members if in_set else f"[{members}]")
+            i = prop.end()
+            continue
+        if char == "[" and not in_set:
+            # A set begins: its "^", and a "]" right after them is a member.
+            end = i + 1
+            negated = pattern.startswith("^", end)
+            end += negated
+            end += pattern.startswith("]", end)
+            out.append(pattern[i:end])
+            in_set, i = True, end
+            continue
+        if char == "]" and in_set:
+            in_set = negated = False
+        out.append(char)
+        i += 1
+    return "".join(out)
 
 
 def _lowered_ascii_matches(char: str, seen: dict[str, frozenset[str]]) -> frozenset[str]:
@@ -160,17 +213,26 @@ class _Prefixes:
         c = sre_constants
         if op is c.LITERAL:
             return self.chars({chr(av)})
+        if op is c.NOT_LITERAL:  # a set of all but one character: [^a]
+            return self.chars({chr(code) for code in range(128)} - {chr(av)})
         if op is c.IN:
+            # A set's ASCII characters; of a negated set, those it surely leaves out (its
+            # letters as written: under IGNORECASE it leaves out their other case too).
+            negated = bool(av) and av[0][0] is c.NEGATE
             chars: set[str] = set()
-            for kind, value in av:
+            for kind, value in av[1:] if negated else av:
                 if kind is c.LITERAL:
                     chars.add(chr(value))
+                elif kind is c.RANGE and negated:
+                    chars.update(chr(code) for code in range(value[0], min(value[1], 127) + 1))
                 elif kind is c.RANGE and value[1] - value[0] <= _WIDEST_RANGE:
                     chars.update(chr(code) for code in range(value[0], value[1] + 1))
                 elif kind is c.CATEGORY and value in _ASCII_MEMBERS:
-                    chars.update(_ASCII_MEMBERS[value])
-                else:  # NEGATE, \w and the negated categories, wide ranges
+                    chars.update(_ASCII_MEMBERS[value][negated])
+                else:  # a wide range: its other characters may match ASCII ones
                     return _STOP
+            if negated:
+                chars = set(map(chr, range(128))) - chars
             return self.chars(chars)
         if op is c.SUBPATTERN:
             return self.sequence(av[-1])
@@ -211,7 +273,7 @@ class _Prefixes:
         return frozenset(current)
 
 
-def start_prefixes(pattern: str, length: int = 3, limit: int = 512) -> frozenset[str] | None:
+def start_prefixes(pattern: str, length: int = 3, limit: int = 2048) -> frozenset[str] | None:
     """For texts whose first ``length`` characters are ASCII: lower-case strings of at most
     ``length`` characters, one of which the text's beginning, lowered, must start with for
     ``pattern`` to match at its start (with or without IGNORECASE: lowering both sides only
@@ -224,7 +286,7 @@ def start_prefixes(pattern: str, length: int = 3, limit: int = 512) -> frozenset
     if sre_parse is None or _REGEX_ONLY.search(pattern):
         return None
     try:
-        parsed = sre_parse.parse(_PROPERTY.sub(r"\\w", pattern), re.IGNORECASE)
+        parsed = sre_parse.parse(_properties_as_ascii(pattern), re.IGNORECASE)
         pieces = _Prefixes(length, limit).sequence(list(parsed))
     except (_TooMany, RecursionError, re.error, ValueError, TypeError, AttributeError):
         return None
