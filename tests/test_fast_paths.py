@@ -44,7 +44,7 @@ from cleaner.minhash import (
 )
 from cleaner.model import Block, Category, Repair, Verdict
 from cleaner.repair import repair_text
-from cleaner.rules import MatchObject, Rule, RuleSet, _rule_first_chars, load_rules
+from cleaner.rules import MatchObject, Rule, RuleSet, load_rules
 from cleaner.rules.first import start_prefixes
 from cleaner.segment import _looks_hard_wrapped, segment_blocks
 
@@ -81,9 +81,8 @@ _BLOCK_TEXT = st.one_of(
 
 def _has_a_needed_word(rule: Rule, text: str) -> bool:
     """A rule's words, looked for one by one: one character as written, a word in lower case
-    in the case-folded text, another word as written. Rules whose first characters are
-    known are tried on their first character instead (see RuleSet)."""
-    if not rule.needs or _rule_first_chars(rule) is not None:
+    in the case-folded text, another word as written."""
+    if not rule.needs:
         return True
     return any(
         (word in text.casefold()) if len(word) > 1 and word == word.casefold() else word in text

@@ -139,16 +139,16 @@ class RuleSet:
     rules: tuple[Rule, ...]
 
     def __post_init__(self) -> None:
-        # The hot loop's tables, built once. A rule is tried on a block only if the block's
-        # first character can start its match (anchored rules whose first characters
-        # cleaner.rules.first can tell) or, for a rule with needs that is not so anchored,
-        # if one of its words occurs in the block (one Aho-Corasick pass finds them all).
+        # The hot loop's tables, built once. A rule with needs is tried on a block only if
+        # one of its words occurs in the block (one Aho-Corasick pass finds them all); a
+        # rule without, only if the block's first characters can start its match (where
+        # cleaner.rules.first can tell).
         firsts = [_rule_first_chars(r) for r in self.rules]
         plain: list[tuple[int, frozenset[str] | None]] = []
         by_word: dict[str, list[int]] = {}
         by_char_needs: list[tuple[int, bytes, Callable[[str], object], int]] = []
         for order, (rule, first) in enumerate(zip(self.rules, firsts, strict=True)):
-            if first is not None or not rule.needs:
+            if not rule.needs:
                 plain.append((order, first))
                 continue
             for word in rule.needs:
