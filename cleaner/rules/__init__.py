@@ -143,13 +143,12 @@ class RuleSet:
         # one of its words occurs in the block (one Aho-Corasick pass finds them all); a
         # rule without, only if the block's first characters can start its match (where
         # cleaner.rules.first can tell).
-        firsts = [_rule_first_chars(r) for r in self.rules]
         plain: list[tuple[int, frozenset[str] | None]] = []
         by_word: dict[str, list[int]] = {}
         by_char_needs: list[tuple[int, bytes, Callable[[str], object], int]] = []
-        for order, (rule, first) in enumerate(zip(self.rules, firsts, strict=True)):
+        for order, rule in enumerate(self.rules):
             if not rule.needs:
-                plain.append((order, first))
+                plain.append((order, _rule_first_chars(rule)))
                 continue
             for word in rule.needs:
                 if "\x00" in word:  # texts are joined by NUL to be scanned at once
