@@ -510,8 +510,9 @@ def find_duplicate_blocks(
         # position, and the positions that are not their form's first.)
         first_seen = dict(zip(reversed(forms), reversed(compared), strict=True))
         firsts = map(first_seen.__getitem__, forms)
-        for p in itertools.compress(compared, map(operator.ne, firsts, compared)):
-            key = keys[indices[p]]
+        pairs = zip(compared, forms, strict=True)
+        repeats = itertools.compress(pairs, map(operator.ne, firsts, compared))
+        for p, key in repeats:
             first = first_seen[key]
             if _is_recycled(len(key), key[-1:], config) or (
                 infer and _frames_photo(first, p, context)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 import regex
@@ -130,6 +131,10 @@ _ASCII_MEMBERS = (
 )
 
 
+#: Every ASCII character.
+_ASCII = frozenset(map(chr, range(128)))
+
+
 def _properties_as_ascii(pattern: str) -> str:
     """``pattern`` with each `regex` property (\\p{Lu}) made the ASCII characters it may
     match, or in a negated set those it surely matches: either way the matches on ASCII
@@ -203,7 +208,7 @@ class _Prefixes:
         self.length, self.limit = length, limit
         self.seen: dict[str, frozenset[str]] = {}
 
-    def chars(self, chars: set[str]) -> frozenset[_Piece]:
+    def chars(self, chars: AbstractSet[str]) -> frozenset[_Piece]:
         lowered: set[str] = set()
         for char in chars:
             lowered |= _lowered_ascii_matches(char, self.seen)
@@ -214,7 +219,7 @@ class _Prefixes:
         if op is c.LITERAL:
             return self.chars({chr(av)})
         if op is c.NOT_LITERAL:  # a set of all but one character: [^a]
-            return self.chars({chr(code) for code in range(128)} - {chr(av)})
+            return self.chars(_ASCII - {chr(av)})
         if op is c.IN:
             # A set's ASCII characters; of a negated set, those it surely leaves out (its
             # letters as written: under IGNORECASE it leaves out their other case too).
@@ -232,7 +237,7 @@ class _Prefixes:
                 else:  # a wide range: its other characters may match ASCII ones
                     return _STOP
             if negated:
-                chars = set(map(chr, range(128))) - chars
+                chars = set(_ASCII.difference(chars))
             return self.chars(chars)
         if op is c.SUBPATTERN:
             return self.sequence(av[-1])
